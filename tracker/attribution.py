@@ -1,0 +1,46 @@
+"""Who makes a claim: the source named in its sentence (قال X، بحسب X، تشير تقديرات X ...).
+
+Works on normalised text and returns a normalised span; the caller maps it to the original.
+The nearest attribution before the number wins; otherwise the first one after it
+("... 52 شهيدا، بحسب وزارة الصحة").
+"""
+
+from __future__ import annotations
+
+import regex
+
+_SAY_VERBS = (
+    "قال|قالت|يقول|تقول|يقولون|قالوا|افاد|افادت|يفيد|تفيد|اكد|اكدت|يؤكد|تؤكد|اعلن|اعلنت|يعلن|تعلن|"
+    "ذكر|ذكرت|يذكر|تذكر|اوضح|اوضحت|صرح|صرحت|كشف|كشفت|اشار|اشارت|اضاف|اضافت|افادت|زعم|زعمت|"
+    "نقل|نقلت|اورد|اوردت|اعتبر|اعتبرت|تابع|تابعت|بين|بينت"
+)
+_BELIEF_VERBS = "تشير|يشير|تقدر|يقدر|تعتقد|يعتقد|ترجح|يرجح|تفيد|يفيد|تظهر|يظهر|تقول|يقول|توضح|يوضح"
+_ACCORDING = "بحسب|حسب|وفقا ل|وفقا لـ|وفق|طبقا ل|نقلا عن|استنادا الي|استنادا ل|بناء علي|علي حد قول|كما افاد|كما ذكر|كما اعلن|كما اكد"
+# A source is 1-6 words, up to the complementiser, a preposition that starts the content, or
+# punctuation.
+_SUBJECT = r"(?P<who>(?:(?!(?:ان|انه|انها|إن|بان|بانه|الي|علي|في|عن|ل|لـ|مع|امس|اليوم|يوم|الخميس|الجمعة|السبت|الاحد|الاثنين|الثلاثاء|الاربعاء)\b)[^\W\d_]+\s*){1,6})"
+_PATTERNS = [
+    regex.compile(rf"(?<![^\W_])[وف]?(?:{_ACCORDING})\s+{_SUBJECT}"),
+    regex.compile(rf"(?<![^\W_])[وف]?(?:{_SAY_VERBS})\s+{_SUBJECT}"),
+    regex.compile(rf"(?<![^\W_])[وف]?(?:{_BELIEF_VERBS})\s+{_SUBJECT}"),
+]
+_STOP_TRAILERS = ("و",)
+
+
+def find_attribution(text: str, sent_start: int, sent_end: int, number_start: int) -> tuple[int, int] | None:
+    """The normalised span of the source named for the number at ``number_start``, if any."""
+    found: list[tuple[int, int]] = []
+    for pattern in _PATTERNS:
+        for m in pattern.finditer(text, sent_start, sent_end):
+            a, b = m.span("who")
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if b > a:
+                found.append((a, b))
+    if not found:
+        return None
+    before = [s for s in found if s[1] <= number_start]
+    if before:
+        return max(before, key=lambda s: s[1])
+    after = [s for s in found if s[0] >= number_start]
+    return min(after) if after else None

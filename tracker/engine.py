@@ -1,0 +1,98 @@
+"""Run compiled rules over one normalised text: mask the numbers, match, resolve overlaps.
+
+Count numbers found by ``tracker.numbers.scan`` are overwritten (same length, so offsets hold)
+with NUMBER_MASK characters; a rule's ``{{number}}`` matches such a run and nothing else, so the
+number grammar is written once and every rule sees the same numbers. Rules that need a number
+run only on sentences that hold one. Every search is bounded by a timeout; a rule that runs
+away is reported and the others go on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from tracker.numbers import RawNumber, scan
+from tracker.ruleset import NUMBER_MASK, CompiledRule, RuleSet
+from tracker.sentences import Sentences
+
+DEFAULT_TIMEOUT = 0.5  # seconds per rule and sentence: real rules take microseconds
+_PROCLITICS = frozenset(a + b for a in ("", "و", "ف") for b in ("", "ب", "ل", "ك", "ال", "لل", "بال"))
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One rule match in normalised text, with the spans of its named groups."""
+
+    rule: CompiledRule
+    start: int
+    end: int
+    groups: dict[str, tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTimeout:
+    """A rule whose search was stopped by the timeout."""
+
+    rule_id: str
+    sentence_start: int
+    message: str
+
+
+@dataclass
+class Scanned:
+    """A normalised text prepared for rules: its numbers, the masked copy and its sentences."""
+
+    text: str
+    numbers: dict[int, RawNumber]  # count numbers by start offset
+    masked: str
+    sentences: Sentences
+
+
+def prepare(text: str) -> Scanned:
+    """Find the numbers of normalised ``text`` and mask the counts among them."""
+    found = scan(text)
+    numbers = {n.start: n for n in found if n.kind == "count"}
+    safe = text.replace(NUMBER_MASK, "\ufffd") if NUMBER_MASK in text else text
+    pieces = []
+    pos = 0
+    for n in sorted(numbers.values()):
+        pieces.append(safe[pos:n.start])
+        pieces.append(NUMBER_MASK * (n.end - n.start))
+        pos = n.end
+    pieces.append(safe[pos:])
+    return Scanned(text, numbers, "".join(pieces), Sentences(text))
+
+
+def _starts_at_word(text: str, start: int) -> bool:
+    """A match must begin a word, or follow only a proclitic inside it (Duckling's rule)."""
+    j = start
+    while j > 0 and (text[j - 1].isalpha()) and start - j <= 4:
+        j -= 1
+    if j > 0 and text[j - 1].isalpha():
+        return False
+    return text[j:start] in _PROCLITICS
+
+
+def find_matches(ruleset: RuleSet, scanned: Scanned, *, rule_ids: set[str] | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> tuple[list[Match], list[RuleTimeout]]:
+    """Every match of every rule (before overlap resolution), and the rules that timed out."""
+    masked = scanned.masked
+    with_number = [s for s in scanned.sentences.spans if NUMBER_MASK in masked[s[0]:s[1]]]
+    matches: list[Match] = []
+    timeouts: list[RuleTimeout] = []
+    for rule in ruleset.rules:
+        if rule_ids is not None and rule.full_id not in rule_ids:
+            continue
+        spans = with_number if rule.number_groups else scanned.sentences.spans
+        for a, b in spans:
+            try:
+                for m in rule.compiled.finditer(masked, a, b, overlapped=False, timeout=timeout):
+                    if m.end() == m.start() or not _starts_at_word(masked, m.start()):
+                        continue
+                    groups = {name: m.span(name) for name in rule.compiled.groupindex if m.start(name) >= 0}
+                    matches.append(Match(rule, m.start(), m.end(), groups))
+            except TimeoutError:
+                timeouts.append(RuleTimeout(rule.full_id, a, f"rule {rule.full_id} timed out after {timeout}s"))
+    return matches, timeouts

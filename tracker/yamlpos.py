@@ -1,0 +1,108 @@
+"""YAML -> plain values plus the position of every node, safely (no tags that build objects).
+
+PyYAML's composer gives nodes with marks; we build values ourselves from those nodes so that
+each value's (line, column) can be looked up by its path, duplicate keys are caught, and any
+tag beyond the plain YAML types (``!!python/object/apply:os.system``) is refused, never run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq", "tag:yaml.org,2002:timestamp",
+}
+
+
+class YamlProblem(Exception):
+    """A YAML problem at a position (1-based line and column)."""
+
+    def __init__(self, code: str, line: int, col: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.line, self.col, self.message = code, line, col, message
+
+
+@dataclass
+class Located:
+    """A loaded document and the start position of every value in it, keyed by path."""
+
+    value: Any
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    # Where a block scalar's text begins (line of its first content line), for regex errors.
+    block_starts: dict[Path, tuple[int, int, str]] = field(default_factory=dict)
+
+    def locate(self, path: Path) -> tuple[int, int]:
+        """The position of ``path``, or of its nearest located ancestor."""
+        p = tuple(path)
+        while p:
+            if p in self.positions:
+                return self.positions[p]
+            p = p[:-1]
+        return self.positions.get((), (1, 1))
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    if node.tag == "tag:yaml.org,2002:str" or node.style in ("|", ">", "'", '"'):
+        return node.value
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return node.value  # dates stay text: the schema decides what a date is
+    constructor = yaml.SafeLoader("")
+    return constructor.construct_object(node)
+
+
+def _build(node: yaml.Node, path: Path, out: Located) -> Any:
+    out.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if node.tag not in _PLAIN_TAGS:
+        raise YamlProblem("E101", node.start_mark.line + 1, node.start_mark.column + 1,
+                          f"YAML tag {node.tag!r} is not allowed in rule files")
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _build(key_node, path + ("<key>",), out)
+            if not isinstance(key, (str, int)):
+                raise YamlProblem("E101", key_node.start_mark.line + 1, key_node.start_mark.column + 1,
+                                  "mapping keys must be plain strings")
+            if key in result:
+                raise YamlProblem("E102", key_node.start_mark.line + 1, key_node.start_mark.column + 1,
+                                  f"duplicate key {key!r}")
+            out.positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = _build(value_node, path + (key,), out)
+            # a key's own position is more useful than its value's for "unknown key" errors
+            out.positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">"):
+                out.block_starts[path + (key,)] = (
+                    value_node.start_mark.line + 2, value_node.start_mark.column + 1, value_node.style
+                )
+            elif isinstance(value_node, yaml.ScalarNode):
+                out.block_starts[path + (key,)] = (
+                    value_node.start_mark.line + 1, value_node.start_mark.column + 1, value_node.style or ""
+                )
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, path + (i,), out) for i, item in enumerate(node.value)]
+    return _scalar(node)  # type: ignore[arg-type]
+
+
+def load_yaml(text: str) -> Located:
+    """Parse one YAML document; raise YamlProblem with a position on any problem."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise YamlProblem("E101", line, col, f"YAML syntax: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem("E101", 1, 1, f"YAML: {exc}") from None
+    out = Located(None)
+    if node is None:
+        out.value = {}
+        return out
+    out.value = _build(node, (), out)
+    return out

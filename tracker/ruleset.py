@@ -93,12 +93,15 @@ class _File:
     text: str
     located: Located
     model: RuleFile
+    rules: list[tuple[int, Rule]]  # the rules that passed the schema, with their index
+    raw_ids: list[tuple[int, str]]  # every rule's id as written, valid or not
 
 
-def _pydantic_errors(exc: ValidationError, path: str, doc: Located, data: dict[str, Any]) -> list[RuleError]:
+def _pydantic_errors(exc: ValidationError, path: str, doc: Located, data: dict[str, Any],
+                     prefix: tuple[str | int, ...] = ()) -> list[RuleError]:
     errors = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "list["))))
+        loc = prefix + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "list["))))
         loc = tuple("schema" if p == "schema_" else p for p in loc)
         rule_id = None
         if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
@@ -135,16 +138,30 @@ def _read_files(folder: Path, errors: list[RuleError]) -> list[_File]:
         if not isinstance(doc.value, dict):
             errors.append(RuleError("E202", shown, 1, 1, "a rule file must be a mapping"))
             continue
+        # The file head and each rule are validated apart, so one bad rule hides no other problem.
+        head = {k: v for k, v in doc.value.items() if k != "rules"}
+        raw_rules = doc.value.get("rules", [])
         try:
-            model = RuleFile.model_validate(doc.value)
+            model = RuleFile.model_validate(head)
         except ValidationError as exc:
             errors.extend(_pydantic_errors(exc, shown, doc, doc.value))
             continue
+        if not isinstance(raw_rules, list):
+            line, col = doc.locate(("rules",))
+            errors.append(RuleError("E202", shown, line, col, "rules: must be a list of rules"))
+            raw_rules = []
+        rules: list[tuple[int, Rule]] = []
+        for i, raw in enumerate(raw_rules):
+            try:
+                rules.append((i, Rule.model_validate(raw)))
+            except ValidationError as exc:
+                errors.extend(_pydantic_errors(exc, shown, doc, doc.value, prefix=("rules", i)))
         if model.namespace != path.stem:
             line, col = doc.locate(("namespace",))
             errors.append(RuleError("E402", shown, line, col,
                                     f"namespace {model.namespace!r} must equal the file name {path.stem!r}"))
-        files.append(_File(Path(shown), text, doc, model))
+        raw_ids = [(i, str(r.get("id"))) for i, r in enumerate(raw_rules) if isinstance(r, dict) and "id" in r]
+        files.append(_File(Path(shown), text, doc, model, rules, raw_ids))
     return files
 
 
@@ -209,6 +226,7 @@ def _same_length_stub(pattern: str) -> str:
 def _pattern_position(f: _File, path: tuple[str | int, ...], offset: int, pattern: str) -> tuple[int, int]:
     """File line and column of character ``offset`` of a pattern value at ``path``."""
     base_line, base_col, style = f.located.block_starts.get(path, (*f.located.locate(path), ""))
+    offset = min(offset, max(0, len(pattern.rstrip()) - 1))  # an error "at the end" points at the last character
     line_in = pattern.count("\n", 0, offset)
     col_in = offset - (pattern.rfind("\n", 0, offset) + 1)
     if style in ("|", ">"):
@@ -335,17 +353,24 @@ def check_rules(folder: Path | str | None = None) -> tuple[RuleSet | None, list[
     metrics, vocab, fragments = _collect_shared(files, errors)
     compiled: list[CompiledRule] = []
     seen: dict[str, str] = {}
+    duplicates: set[tuple[str, int]] = set()
     for f in files:
-        for i, rule in enumerate(f.model.rules):
-            full_id = f"{f.model.namespace}.{rule.id}"
+        for i, rule_id in f.raw_ids:
+            full_id = f"{f.model.namespace}.{rule_id}"
             line, col = f.located.locate(("rules", i, "id"))
             if full_id in seen:
                 errors.append(RuleError("E401", str(f.path), line, col, f"duplicate rule id (first at {seen[full_id]})", full_id))
+                duplicates.add((str(f.path), i))
+            else:
+                seen[full_id] = f"{f.path}:{line}"
+    for f in files:
+        for i, rule in f.rules:
+            if (str(f.path), i) in duplicates:
                 continue
-            seen[full_id] = f"{f.path}:{line}"
             c = _compile_rule(f, i, rule, metrics, vocab, fragments, errors)
             if c is not None and rule.status != "deprecated":
                 compiled.append(c)
+    errors.sort(key=lambda e: (e.path, e.line, e.col))
     digest = hashlib.sha256()
     for f in files:
         digest.update(f.path.name.encode() + b"\0" + f.text.encode() + b"\0")

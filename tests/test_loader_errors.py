@@ -46,7 +46,7 @@ def test_misspelt_key_names_line_column_and_rule(tmp_path: Path) -> None:
 def test_wrong_type(tmp_path: Path) -> None:
     body = "schema: 1\nnamespace: t\nrules:\n" + _rule("a", "{{number}}").replace("version: 1", "version: one")
     assert _lines(_folder(tmp_path, t=body)) == [
-        "t.yaml:5:5: E202 t.a: version: Input should be a valid integer, unable to parse string as an integer (got 'one')"
+        "t.yaml:5:14: E202 t.a: version: Input should be a valid integer, unable to parse string as an integer (got 'one')"
     ]
 
 

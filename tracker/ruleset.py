@@ -113,7 +113,7 @@ def _pydantic_errors(exc: ValidationError, path: str, doc: Located, data: dict[s
         msg = "unknown key (misspelt?)" if code == "E201" else err["msg"]
         if code == "E202" and "input" in err and not isinstance(err["input"], (dict, list)):
             msg += f" (got {err['input']!r})"
-        line, col = doc.locate(loc)
+        line, col = doc.locate(loc, value=code != "E201")
         errors.append(RuleError(code, path, line, col, f"{where}: {msg}", rule_id))
     return errors
 
@@ -157,7 +157,7 @@ def _read_files(folder: Path, errors: list[RuleError]) -> list[_File]:
             except ValidationError as exc:
                 errors.extend(_pydantic_errors(exc, shown, doc, doc.value, prefix=("rules", i)))
         if model.namespace != path.stem:
-            line, col = doc.locate(("namespace",))
+            line, col = doc.locate(("namespace",), value=True)
             errors.append(RuleError("E402", shown, line, col,
                                     f"namespace {model.namespace!r} must equal the file name {path.stem!r}"))
         raw_ids = [(i, str(r.get("id"))) for i, r in enumerate(raw_rules) if isinstance(r, dict) and "id" in r]

@@ -34,16 +34,19 @@ class Located:
     """A loaded document and the start position of every value in it, keyed by path."""
 
     value: Any
-    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)  # keys where a key exists
+    value_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     # Where a block scalar's text begins (line of its first content line), for regex errors.
     block_starts: dict[Path, tuple[int, int, str]] = field(default_factory=dict)
 
-    def locate(self, path: Path) -> tuple[int, int]:
-        """The position of ``path``, or of its nearest located ancestor."""
+    def locate(self, path: Path, value: bool = False) -> tuple[int, int]:
+        """The position of ``path`` (its key, or its value when ``value``), or of its nearest
+        located ancestor."""
+        table = self.value_positions if value else self.positions
         p = tuple(path)
         while p:
-            if p in self.positions:
-                return self.positions[p]
+            if p in table:
+                return table[p]
             p = p[:-1]
         return self.positions.get((), (1, 1))
 
@@ -59,6 +62,7 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 
 def _build(node: yaml.Node, path: Path, out: Located) -> Any:
     out.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    out.value_positions[path] = out.positions[path]
     if node.tag not in _PLAIN_TAGS:
         raise YamlProblem("E101", node.start_mark.line + 1, node.start_mark.column + 1,
                           f"YAML tag {node.tag!r} is not allowed in rule files")

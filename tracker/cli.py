@@ -46,6 +46,7 @@ def numbers_cmd(text: str, as_json: bool) -> None:
 def _register_subcommands() -> None:
     """Attach the command groups that live in their own modules."""
     from tracker import cli_rules  # noqa: F401  (registers extract, rules)
+    from tracker import cli_store  # noqa: F401  (registers ingest, reextract, disagreements, migrate)
 
 
 _register_subcommands()

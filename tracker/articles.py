@@ -1,0 +1,338 @@
+"""Input files -> ``Article`` records; every record that cannot be read becomes a located ``ReadError``.
+
+Formats (the keys are the same everywhere: ``id``, ``publisher``, ``url``, ``published_at``,
+``title``, ``text``; any other key is kept as metadata):
+- JSONL (``.jsonl``, ``.ndjson``, and ``-`` for standard input): one JSON object a line;
+- ``.txt`` / ``.md`` with optional YAML front matter between ``---`` lines;
+- CSV with a header row naming those columns;
+- HTML pages, whose main text and metadata trafilatura extracts.
+Folders are read recursively in name order, skipping hidden entries and other file types.
+
+Readers never raise on bad input: a bad record is yielded as a ``ReadError`` naming
+``path:line`` and the reading goes on, so one broken line cannot stop an ingest.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import yaml
+from pydantic import ValidationError
+
+from tracker.dates import DateError, parse_date
+from tracker.models import Article
+
+# A news article is a few KB; a record of many MB is a broken export or an attack, not news.
+DEFAULT_MAX_BYTES = 10 * 2**20
+
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "text", ".md": "text", ".markdown": "text",
+           ".csv": "csv", ".html": "html", ".htm": "html"}
+ID_KEYS = ("id", "article_id")  # article_id too, so an export of our own table reads back
+TEXT_FIELDS = ("publisher", "url", "title")
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class ReadError:
+    """A record or file that was skipped, and why. ``source`` is ``path:line``."""
+
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+Item = Article | ReadError
+
+
+class RecordError(ValueError):
+    """A record that cannot become an Article; ``field`` names the culprit when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def _jsonable(value: Any) -> Any:
+    """Metadata as JSON values: YAML front matter yields dates and other non-JSON types."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _text_field(record: dict[str, Any], key: str) -> str | None:
+    value = record.get(key)
+    if value is None or isinstance(value, (dict, list)):
+        if value is not None:
+            raise RecordError(f"field {key!r} must be text, not {type(value).__name__}", key)
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def make_article(record: dict[str, Any], source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+    """Validate one input record (already parsed) and build its Article. Raises ``RecordError``.
+
+    The id is the record's ``id`` (or ``article_id``); without one, its ``url``; without that,
+    ``text-`` and the start of the text's sha256, so the same text read twice is one article.
+    """
+    if "text" not in record or record["text"] is None:
+        raise RecordError("missing field 'text'", "text")
+    text = record["text"]
+    if not isinstance(text, str):
+        raise RecordError(f"field 'text' must be a string, not {type(text).__name__}", "text")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise RecordError(f"text is {size / 2**20:.1f} MB, above the {max_bytes / 2**20:g} MB limit", "text")
+    if not text.strip():
+        raise RecordError("empty text", "text")
+    fields = {key: _text_field(record, key) for key in TEXT_FIELDS}
+    try:
+        published_at = parse_date(record.get("published_at"))
+    except DateError as exc:
+        raise RecordError(f"field 'published_at': {exc}", "published_at") from None
+    id_key = next((k for k in ID_KEYS if record.get(k) not in (None, "")), None)
+    article_id = str(record[id_key]).strip() if id_key else fields["url"]
+    if not article_id:
+        article_id = "text-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    skip = {"text", "published_at", *TEXT_FIELDS, *([id_key] if id_key else [])}
+    metadata = {str(k): _jsonable(v) for k, v in record.items() if k not in skip}
+    try:
+        # Lone surrogates (JSON "\ud800") cannot be stored as UTF-8: refuse them here, located.
+        json.dumps([text, fields, metadata], ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RecordError(f"text is not valid Unicode ({exc.reason} at character {exc.start})") from None
+    try:
+        return Article(article_id=article_id, text=text, published_at=published_at,
+                       metadata=metadata, source=source, **fields)
+    except ValidationError as exc:
+        raise RecordError(f"invalid record: {exc.errors()[0]['msg']}") from None
+
+
+def _lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, bytes, size) per line; bytes is None for a line over the limit, never held whole."""
+    lineno = 0
+    while line := stream.readline(max_bytes + 1):
+        lineno += 1
+        if lineno == 1 and line.startswith(BOM):
+            line = line[len(BOM):]
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            size = len(line)
+            while chunk := stream.readline(2**20):  # skip the rest of the line in bounded pieces
+                size += len(chunk)
+                if chunk.endswith(b"\n"):
+                    break
+            yield lineno, None, size
+        else:
+            yield lineno, line, len(line)
+
+
+def read_jsonl(stream: BinaryIO, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
+    """One Article or ReadError per non-blank line of a JSONL stream."""
+    for lineno, raw, size in _lines(stream, max_bytes):
+        where = f"{name}:{lineno}"
+        if raw is None:
+            yield ReadError(where, f"line is {size / 2**20:.1f} MB, above the {max_bytes / 2**20:g} MB limit")
+            continue
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            yield ReadError(where, f"invalid UTF-8 at byte {exc.start + 1} of the line")
+            continue
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield ReadError(where, f"not JSON: {exc.msg} (column {exc.colno})")
+            continue
+        if not isinstance(record, dict):
+            yield ReadError(where, f"a line must be a JSON object, not {type(record).__name__}")
+            continue
+        try:
+            yield make_article(record, where, max_bytes)
+        except RecordError as exc:
+            yield ReadError(where, str(exc))
+
+
+def read_csv(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
+    """One Article or ReadError per CSV row; the header names the columns."""
+    with path.open("rb") as f:
+        # Decode line by line with surrogateescape so one bad byte spoils only its own row.
+        lines = (raw.decode("utf-8", "surrogateescape") if raw is not None else "\n"
+                 for _, raw, _ in _lines(f, max_bytes))
+        csv.field_size_limit(max(max_bytes, 2**17))
+        reader = csv.DictReader(lines)
+        start = 2
+        try:
+            for row in reader:
+                where = f"{path}:{start}"
+                start = reader.line_num + 1
+                values = [v for v in row.values() if isinstance(v, str)]
+                if any("\udc80" <= ch <= "\udcff" for v in values for ch in v):
+                    yield ReadError(where, "invalid UTF-8")
+                    continue
+                # an empty cell is a missing value, except text, which is then reported as empty
+                record = {k: (v if v != "" or k == "text" else None) for k, v in row.items() if k is not None}
+                try:
+                    yield make_article(record, where, max_bytes)
+                except RecordError as exc:
+                    yield ReadError(where, str(exc))
+        except csv.Error as exc:
+            yield ReadError(f"{path}:{reader.line_num}", f"bad CSV: {exc}; rest of file skipped")
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text: ``published_at: 2024-13-45`` must reach parse_date
+    and be reported as a bad date, not crash inside YAML's own date constructor."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _front_matter(text: str) -> tuple[dict[str, Any], str, list[str]]:
+    """Split ``---`` YAML front matter from the body: (keys, body, front matter lines)."""
+    if not text.startswith("---"):
+        return {}, text, []
+    lines = text.splitlines(keepends=True)
+    if lines[0].rstrip("\r\n") != "---":
+        return {}, text, []
+    for i in range(1, len(lines)):
+        if lines[i].rstrip("\r\n") in ("---", "..."):
+            try:
+                keys = yaml.load("".join(lines[1:i]), Loader=_FrontMatterLoader) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                raise RecordError(f"bad front matter: {getattr(exc, 'problem', exc)}",
+                                  f"@{mark.line + 2}" if mark else None) from None
+            if not isinstance(keys, dict):
+                raise RecordError("front matter must be a mapping of keys")
+            return keys, "".join(lines[i + 1:]), lines[: i + 1]
+    raise RecordError("front matter has no closing '---' line")
+
+
+def _line_of(error: RecordError, fm_lines: list[str]) -> int:
+    """The line of a front matter error: the key's line when the field is known."""
+    if error.field and error.field.startswith("@"):
+        return int(error.field[1:])
+    for i, line in enumerate(fm_lines):
+        if error.field and line.startswith(f"{error.field}:"):
+            return i + 1
+    return len(fm_lines) + 1 if error.field == "text" and fm_lines else 1
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise RecordError(f"file is {size / 2**20:.1f} MB, above the {max_bytes / 2**20:g} MB limit")
+    return path.read_bytes()
+
+
+def read_text_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
+    """A ``.txt`` / ``.md`` file as one Article: its front matter keys and its body as text."""
+    fm_lines: list[str] = []
+    try:
+        data = _read_bytes(path, max_bytes).removeprefix(BOM)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            yield ReadError(f"{path}:{line}", "invalid UTF-8")
+            return
+        keys, body, fm_lines = _front_matter(text)
+        yield make_article({**keys, "text": body}, f"{path}:1", max_bytes)
+    except RecordError as exc:
+        yield ReadError(f"{path}:{_line_of(exc, fm_lines)}", str(exc))
+
+
+def read_html(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
+    """An HTML page as one Article: main text, title, site, URL and date found by trafilatura."""
+    import trafilatura  # imported here: it takes a second to load and most inputs are not HTML
+
+    try:
+        doc = trafilatura.bare_extraction(_read_bytes(path, max_bytes), with_metadata=True,
+                                          include_comments=False)
+        meta = doc.as_dict() if doc is not None else {}
+        if not meta.get("text"):
+            raise RecordError("no main text found in the page")
+        record: dict[str, Any] = {
+            "text": meta["text"], "title": meta.get("title"), "url": meta.get("url"),
+            "publisher": meta.get("sitename") or meta.get("hostname"), "published_at": meta.get("date"),
+        }
+        for key in ("author", "description", "categories", "tags", "language"):
+            if meta.get(key):
+                record[key] = meta[key]
+        yield make_article(record, f"{path}:1", max_bytes)
+    except RecordError as exc:
+        yield ReadError(f"{path}:1", str(exc))
+
+
+def read_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
+    """Every record of one file, by its extension. An unreadable file is one ReadError."""
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        yield ReadError(f"{path}:1", f"unsupported file type {path.suffix!r} (expected {', '.join(FORMATS)})")
+        return
+    try:
+        if kind == "jsonl":
+            with path.open("rb") as f:
+                yield from read_jsonl(f, str(path), max_bytes)
+        elif kind == "csv":
+            yield from read_csv(path, max_bytes)
+        elif kind == "text":
+            yield from read_text_file(path, max_bytes)
+        else:
+            yield from read_html(path, max_bytes)
+    except OSError as exc:
+        yield ReadError(f"{path}:1", f"cannot read file: {exc.strerror or exc}")
+
+
+def iter_files(paths: Iterable[str]) -> Iterator[Path | ReadError | str]:
+    """The files to read: each path, folders walked recursively in name order; ``-`` stays ``-``."""
+    for name in paths:
+        if name == "-":
+            yield name
+            continue
+        path = Path(name)
+        if not path.is_dir():
+            yield path  # a missing or unreadable file is reported when it is opened
+            continue
+        errors: list[OSError] = []
+        for root, dirs, files in os.walk(path, onerror=errors.append):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for f in sorted(files):
+                if not f.startswith(".") and Path(f).suffix.lower() in FORMATS:
+                    yield Path(root) / f
+        for exc in errors:
+            yield ReadError(f"{exc.filename}:1", f"cannot read folder: {exc.strerror or exc}")
+
+
+def read_inputs(paths: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES,
+                stdin: BinaryIO | None = None) -> Iterator[Item]:
+    """Every Article and ReadError from the given files, folders and ``-`` (JSONL on stdin)."""
+    for entry in iter_files(paths):
+        if isinstance(entry, ReadError):
+            yield entry
+        elif entry == "-":
+            yield from read_jsonl(stdin or sys.stdin.buffer, "<stdin>", max_bytes)
+        else:
+            yield from read_file(Path(entry), max_bytes)

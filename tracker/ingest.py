@@ -1,0 +1,295 @@
+"""Ingest and re-extract: read inputs, skip what is stored, extract in worker processes, store in batches.
+
+The main process reads and deduplicates; workers (``workers > 1``) date, extract and sign each
+article; the main process writes each batch in one transaction while the workers already
+extract the next. A batch is all or nothing, so an ingest killed at any point leaves whole
+articles with all their claims, and the next run, which skips what is stored, completes it.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from tqdm import tqdm
+
+from tracker import __version__, stories, store
+from tracker.articles import DEFAULT_MAX_BYTES, ReadError, read_inputs
+from tracker.dates import resolve_published_at
+from tracker.models import Article, Claim
+
+DEFAULT_BATCH = 256  # articles per transaction: large enough for bulk speed, small enough to lose little
+
+
+@dataclass(frozen=True)
+class Extractor:
+    """What turns an article into claims, and the hash of the rules it applies."""
+
+    extract: Callable[[Article], list[Claim]]
+    rules_hash: str
+
+
+def default_extractor() -> Extractor:
+    """The project's rules (``rules/``) applied by ``tracker.extract.extract_article``."""
+    from functools import partial
+
+    from tracker.extract import extract_article
+    from tracker.ruleset import load_rules
+
+    rules = load_rules()
+    return Extractor(partial(extract_article, rules=rules), rules.hash)
+
+
+@dataclass
+class Summary:
+    """What a run did. ``replaced``: re-read articles whose content changed (ingest) or
+    articles whose claims changed (reextract)."""
+
+    command: str = "ingest"
+    new: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    failed: int = 0
+    skipped: int = 0  # reextract: already extracted with the current rules
+    claims_added: int = 0
+    claims_removed: int = 0
+    seconds: float = 0.0
+    run_id: int | None = None
+    interrupted: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def articles(self) -> int:
+        return self.new + self.unchanged + self.replaced + self.failed
+
+    def add(self, counts: Counter[str]) -> None:
+        for key in ("new", "unchanged", "replaced", "failed", "claims_added", "claims_removed"):
+            setattr(self, key, getattr(self, key) + counts[key])
+
+    def line(self) -> str:
+        """The one-line summary the CLI prints."""
+        rate = self.articles / self.seconds if self.seconds > 0 else 0.0
+        if self.command == "reextract":
+            head = (f"articles: {self.replaced} with changed claims, {self.unchanged} unchanged, "
+                    f"{self.skipped} already current, {self.failed} failed; "
+                    f"claims: {self.claims_added} added, {self.claims_removed} superseded")
+        else:
+            head = (f"articles: {self.new} new, {self.unchanged} unchanged, {self.replaced} replaced, "
+                    f"{self.failed} failed; claims: {self.claims_added}")
+        tail = " (interrupted)" if self.interrupted else ""
+        return f"{head}; {self.seconds:.1f} s ({rate:.0f} articles/s){tail}"
+
+    def as_json(self) -> str:
+        data: dict[str, Any] = asdict(self)
+        data.pop("errors")
+        return json.dumps(data)
+
+
+def prepare(article: Article, record_hash: str, extractor: Extractor) -> store.Prepared | str:
+    """Date, extract and sign one article: its rows, ready to store, or a located error message."""
+    published_at, date_source = resolve_published_at(article.published_at, article.metadata, article.text)
+    dated = article if published_at == article.published_at else article.model_copy(update={"published_at": published_at})
+    try:
+        claims = extractor.extract(dated)
+    except Exception as exc:  # one article's failure must not stop the others
+        return f"{article.source}: extraction failed: {type(exc).__name__}: {exc}"
+    rows, warnings = store.claim_rows(article, claims, published_at.date() if published_at else None)
+    row = {
+        "article_id": article.article_id, "publisher": article.publisher, "url": article.url,
+        "published_at": published_at, "published_at_source": date_source, "title": article.title,
+        "text": article.text, "content_hash": article.content_hash, "record_hash": record_hash,
+        "metadata": json.dumps(article.metadata, ensure_ascii=False), "read_from": article.source,
+    }
+    return store.Prepared(row, rows, stories.signature(article.text),
+                          [f"{article.source}: warning: {w}" for w in warnings])
+
+
+_worker_extractor: Extractor | None = None
+
+
+def _init_worker(factory: Callable[[], Extractor]) -> None:
+    global _worker_extractor
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _worker_extractor = factory()
+
+
+def _prepare_in_worker(job: tuple[Article, str]) -> store.Prepared | str:
+    assert _worker_extractor is not None
+    return prepare(job[0], job[1], _worker_extractor)
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _prepared_batches(jobs: Iterable[tuple[Article, str]], workers: int, batch_size: int,
+                      factory: Callable[[], Extractor], extractor: Extractor) -> Iterator[list[store.Prepared | str]]:
+    """Prepared batches in input order; with workers, the next batch is extracted while one is stored."""
+    if workers <= 1:
+        for chunk in _chunks(jobs, batch_size):
+            yield [prepare(a, h, extractor) for a, h in chunk]
+        return
+    # spawn, not fork: the parent has used DuckDB, whose threads a fork would copy mid-flight
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(factory,)) as pool:
+        pending = None
+        for chunk in _chunks(jobs, batch_size):
+            handle = pool.map_async(_prepare_in_worker, chunk, chunksize=max(1, len(chunk) // (4 * workers)))
+            if pending is not None:
+                yield pending.get()
+            pending = handle
+        if pending is not None:
+            yield pending.get()
+
+
+class _Reporter:
+    """Errors to stderr, and a progress bar (articles/s) when stdout is a terminal and work is long."""
+
+    def __init__(self, report: Callable[[str], None] | None, show_progress: bool | None):
+        show = sys.stdout.isatty() if show_progress is None else show_progress
+        self.bar = tqdm(unit=" articles", delay=1.0, disable=not show, file=sys.stderr, smoothing=0.1)
+        self.report = report or (lambda msg: self.bar.write(msg, file=sys.stderr))
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _run_batches(db: str | Path, run: store.Run, summary: Summary, jobs: Iterable[tuple[Article, str]],
+                 save: Callable[..., Counter[str]], workers: int, batch_size: int,
+                 factory: Callable[[], Extractor], extractor: Extractor, out: _Reporter) -> None:
+    """Prepare and store every job; record the run's end whatever happens."""
+    status = "failed"
+    try:
+        for batch in _prepared_batches(jobs, workers, batch_size, factory, extractor):
+            good = [p for p in batch if isinstance(p, store.Prepared)]
+            for p in batch:
+                for msg in [p] if isinstance(p, str) else p.warnings:
+                    out.report(msg)
+            failed = len(batch) - len(good)
+            summary.failed += failed
+            run.pending["failed"] += failed
+            if good:
+                snapshot = (run.run_id, Counter(run.pending))
+                try:
+                    with store.writing(db) as con:
+                        summary.add(save(con, run, good))
+                except BaseException:
+                    run.run_id, run.pending = snapshot  # that batch was rolled back
+                    raise
+            out.bar.update(len(batch))
+        status = "completed"
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        status = "interrupted"
+    finally:
+        summary.run_id = run.run_id
+        try:
+            store.finish_run(db, run, status)
+        except store.StoreError as exc:
+            out.report(f"could not record the end of run {run.run_id}: {exc}")
+
+
+def ingest(paths: Iterable[str], db: str | Path = store.DEFAULT_DB, *, workers: int = 1,
+           extractor_factory: Callable[[], Extractor] = default_extractor, batch_size: int = DEFAULT_BATCH,
+           max_bytes: int = DEFAULT_MAX_BYTES, stdin: BinaryIO | None = None,
+           report: Callable[[str], None] | None = None, show_progress: bool | None = None) -> Summary:
+    """Ingest files, folders and ``-`` (JSONL on stdin) into ``db``. Bad records are reported
+    through ``report`` as ``path:line: message`` and skipped; Ctrl-C stops after rolling back
+    the batch in flight (``Summary.interrupted``)."""
+    started = time.perf_counter()
+    paths = list(paths)
+    extractor = extractor_factory()
+    run = store.Run("ingest", extractor.rules_hash, __version__, inputs=paths)
+    summary = Summary("ingest")
+    out = _Reporter(report, show_progress)
+    stored = store.record_hashes(db)
+    seen: dict[str, tuple[str, str | None]] = {}
+
+    def skip(counter: str, msg: str | None = None) -> None:
+        setattr(summary, counter, getattr(summary, counter) + 1)
+        run.pending[counter] += 1
+        if msg:
+            out.report(msg)
+        out.bar.update(1)
+
+    def jobs() -> Iterator[tuple[Article, str]]:
+        for item in read_inputs(paths, max_bytes, stdin):
+            if isinstance(item, ReadError):
+                skip("failed", str(item))
+                continue
+            digest = store.record_hash(item)
+            first = seen.get(item.article_id)
+            if first is not None:
+                if first[0] == digest:
+                    skip("unchanged")
+                else:
+                    skip("failed", f"{item.source}: article_id {item.article_id!r} was already read from "
+                                   f"{first[1]} with different content; skipped")
+                continue
+            seen[item.article_id] = (digest, item.source)
+            if stored.get(item.article_id) == digest:
+                skip("unchanged")
+                continue
+            yield item, digest
+
+    try:
+        _run_batches(db, run, summary, jobs(), store.save_ingest_batch, workers, batch_size,
+                     extractor_factory, extractor, out)
+    finally:
+        out.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def reextract(db: str | Path = store.DEFAULT_DB, *, workers: int = 1, force: bool = False,
+              extractor_factory: Callable[[], Extractor] = default_extractor, batch_size: int = DEFAULT_BATCH,
+              report: Callable[[str], None] | None = None, show_progress: bool | None = None) -> Summary:
+    """Re-run the current rules over the stored articles (no input files needed). Articles
+    already extracted with these rules are skipped unless ``force``; superseded claims move to
+    ``claims_history`` so old and new rule versions stay traceable."""
+    started = time.perf_counter()
+    extractor = extractor_factory()
+    run = store.Run("reextract", extractor.rules_hash, __version__)
+    summary = Summary("reextract")
+    out = _Reporter(report, show_progress)
+    con = store.connect(db)
+    try:
+        total = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        ids = [r[0] for r in con.execute(store.sql("articles_to_reextract"),
+                                         {"force": force, "rules_hash": extractor.rules_hash}).fetchall()]
+    finally:
+        con.close()
+    summary.skipped = total - len(ids)
+
+    def jobs() -> Iterator[tuple[Article, str]]:
+        for chunk in _chunks(ids, batch_size):
+            con = store.connect(db, read_only=True)
+            try:
+                store._register(con, "batch_ids", {"article_id": chunk})
+                rows = con.execute(store.sql("articles_by_id")).fetchall()
+            finally:
+                con.close()
+            for aid, text, publisher, url, published_at, title, metadata, read_from, _, _ in rows:
+                article = Article(article_id=aid, text=text, publisher=publisher, url=url, title=title,
+                                  published_at=published_at, metadata=json.loads(metadata or "{}"),
+                                  source=read_from)
+                yield article, ""
+
+    try:
+        _run_batches(db, run, summary, jobs(), store.save_reextract_batch, workers, batch_size,
+                     extractor_factory, extractor, out)
+    finally:
+        out.close()
+    summary.seconds = time.perf_counter() - started
+    return summary

@@ -1,0 +1,17 @@
+-- Migration 2: syndicated copies linked into stories (tracker/stories.py).
+-- Articles stored before this migration get their signatures and story ids from the
+-- Python step that runs right after it (store._backfill_stories).
+
+ALTER TABLE articles ADD COLUMN story_id VARCHAR;
+
+-- MinHash signature of each article's text: NUM_PERM little-endian uint32.
+CREATE TABLE story_signatures (
+    article_id VARCHAR PRIMARY KEY,
+    signature  BLOB NOT NULL
+);
+
+-- Locality-sensitive hashing bands: articles sharing a band_key are candidate copies.
+CREATE TABLE story_bands (
+    band_key   BIGINT NOT NULL,
+    article_id VARCHAR NOT NULL
+);

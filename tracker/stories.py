@@ -1,0 +1,136 @@
+"""Syndication: link copies of one text (the same or nearly the same words) into one story.
+
+Arabic outlets republish agency copy (WAFA, Anadolu, AFP Arabic) with a new headline, a
+dropped paragraph or a footer. Those copies are one source, not several, when sources are
+counted in a disagreement. Each article gets a MinHash signature of its word 5-shingles on
+the normalised text; locality-sensitive hashing (32 bands of 4 rows) finds candidate copies
+with an equi-join on band keys, and a candidate is a copy when the signatures estimate a
+Jaccard similarity of at least ``SAME_STORY``. Copies share a ``story_id``.
+
+Hashes are crc32 and fixed seeds, never Python's salted ``hash``, so every process and every
+run computes the same signatures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import regex
+
+from tracker.textnorm import normalize
+
+SHINGLE_WORDS = 5
+NUM_PERM = 128
+BANDS, ROWS = 32, 4  # LSH candidates from Jaccard ~0.4 up; SAME_STORY then decides
+# Measured on 97 real Al Mayadeen articles: a copy with a new headline, a dropped paragraph and
+# a footer scores 0.77-0.97; distinct articles on the same events score at most 0.20.
+SAME_STORY = 0.5
+
+# Universal hashing (a*x + b) mod p with p the largest prime below 2**32: a, b, x < 2**32, so
+# a*x + b < 2**64 never overflows uint64, and every product wraps many times around p (a smaller
+# a or a larger p leaves h monotonic in x and all permutations pick the same minimum).
+_PRIME = np.uint64(4294967291)
+_rng = np.random.default_rng(20231007)  # fixed seed: signatures must be stable across runs
+_A = _rng.integers(1, int(_PRIME), NUM_PERM, dtype=np.uint64)
+_B = _rng.integers(0, int(_PRIME), NUM_PERM, dtype=np.uint64)
+_WORD = regex.compile(r"\w+")
+
+
+def signature(text: str) -> bytes | None:
+    """The MinHash signature (NUM_PERM uint32, as bytes) of a text; None for a text without words."""
+    words = _WORD.findall(normalize(text).text)
+    if not words:
+        return None
+    n = max(1, len(words) - SHINGLE_WORDS + 1)
+    shingles = {zlib.crc32(" ".join(words[i: i + SHINGLE_WORDS]).encode()) for i in range(n)}
+    x = np.fromiter(shingles, dtype=np.uint64, count=len(shingles)) % _PRIME
+    hashed = (np.outer(_A, x) + _B[:, None]) % _PRIME
+    return hashed.min(axis=1).astype(np.uint32).tobytes()
+
+
+def band_keys(sig: bytes) -> list[int]:
+    """The LSH band keys of a signature: signed 64-bit ints, one per band, band index mixed in."""
+    keys = []
+    for b in range(BANDS):
+        chunk = sig[b * ROWS * 4: (b + 1) * ROWS * 4]
+        digest = hashlib.blake2b(chunk, digest_size=8, person=b"band%04d" % b).digest()
+        keys.append(int.from_bytes(digest, "little", signed=True))
+    return keys
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """The Jaccard similarity two signatures estimate (share of equal minima)."""
+    return float(np.mean(np.frombuffer(a, np.uint32) == np.frombuffer(b, np.uint32)))
+
+
+def new_story_id(article_id: str, content_hash: str) -> str:
+    """A story's id: from its first article's id and text, so a rewritten text starts a new story."""
+    return "s-" + hashlib.sha256(f"{article_id}\0{content_hash}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Known:
+    """An article already stored (or earlier in the batch) that shares a band with a new one."""
+
+    article_id: str
+    story_id: str
+    signature: bytes
+
+
+@dataclass
+class NewArticle:
+    """An article about to be stored, with its signature (None when it has no words)."""
+
+    article_id: str
+    content_hash: str
+    signature: bytes | None
+    story_id: str | None = None
+
+    @property
+    def bands(self) -> list[int]:
+        return band_keys(self.signature) if self.signature is not None else []
+
+
+def assign_stories(
+    batch: list[NewArticle], lookup: Callable[[Iterable[int]], list[tuple[int, Known]]]
+) -> dict[str, str]:
+    """Give every article of ``batch`` a story id, in order; return story merges (old id -> kept id).
+
+    ``lookup(band keys)`` returns the stored articles sharing those bands as (band, Known).
+    An article joins the stories of all its copies; when it bridges several stories they merge
+    into the smallest id (deterministic whatever the order of discovery), and the caller
+    relabels the stored articles of the others.
+    """
+    wanted = {k for art in batch for k in art.bands}
+    by_band: dict[int, list[Known]] = {}
+    for band, known in lookup(wanted):
+        by_band.setdefault(band, []).append(known)
+    merges: dict[str, str] = {}
+
+    def current(story: str) -> str:
+        while story in merges:
+            story = merges[story]
+        return story
+
+    for art in batch:
+        if art.signature is None:
+            art.story_id = new_story_id(art.article_id, art.content_hash)
+            continue
+        candidates = {k.article_id: k for band in art.bands for k in by_band.get(band, ())
+                      if k.article_id != art.article_id}
+        stories = {current(k.story_id) for k in candidates.values()
+                   if similarity(art.signature, k.signature) >= SAME_STORY}
+        keep = min(stories) if stories else new_story_id(art.article_id, art.content_hash)
+        for other in stories - {keep}:
+            merges[other] = keep
+        art.story_id = keep
+        me = Known(art.article_id, keep, art.signature)
+        for band in art.bands:  # later articles of the batch may copy this one
+            by_band.setdefault(band, []).append(me)
+    for art in batch:
+        art.story_id = current(art.story_id or "")
+    return {old: current(old) for old in merges}

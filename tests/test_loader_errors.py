@@ -110,10 +110,11 @@ def test_all_files_reported_in_one_run_and_load_raises_them_all(tmp_path: Path) 
 
 
 def test_runaway_pattern_is_stopped_named_and_others_still_run(tmp_path: Path) -> None:
-    runaway = _rule("runaway", "(?:[^\\W\\d_]+\\s?)+ {{number}} X").replace("metric: hostages_held", "metric: hostages_held\n    priority: 9")
+    runaway = (_rule("runaway", "(?:[^\\W\\d_]+)+ \\s (?P<d>رهينتين) \\s X", "    emit: {dual: d}\n")
+               .replace("5 رهائن", "5 رهينتين X").replace("6 رهائن", "6 رهينتين X"))
     good = _rule("good", "{{number}} \\s+ رهائن")
     ruleset = load_rules(_folder(tmp_path, t="schema: 1\nnamespace: t\nrules:\n" + runaway + good))
-    text = " ".join(["كلمة"] * 3000) + " و5 رهائن"
+    text = "ك" * 3000 + " رهينتين و5 رهائن"
     result = extract_text(text, ruleset, timeout=0.05)
     assert [t.rule_id for t in result.timeouts] == ["t.runaway"]
     assert [(c.rule_id, c.value, c.quote) for c in result.claims] == [("t.good", 5, "5 رهائن")]

@@ -166,6 +166,28 @@ def rules_explain(text: str, rules_dir: Path | None) -> None:
         click.echo(line)
 
 
+@rules_group.command("profile")
+@click.argument("source", metavar="FILE|-")
+@RULES_OPTION
+@click.option("--top", default=15, show_default=True, help="How many rules to show.")
+def rules_profile(source: str, rules_dir: Path | None, top: int) -> None:
+    """Time every rule over the articles in FILE (text or JSONL) and list the slowest.
+
+    \b
+    Example:
+      tracker rules profile articles.jsonl --top 10
+    """
+    from tracker.profile import profile_rules
+
+    ruleset = _load(rules_dir)
+    texts = [text for _, text in _read_inputs(source)]
+    timings = profile_rules(texts, ruleset)
+    total = sum(t.seconds for t in timings)
+    click.echo(f"{len(texts)} articles, {len(timings)} rules, {total:.2f} s searching")
+    for t in timings[:top]:
+        click.echo(f"{t.seconds:8.3f} s  {t.us_per_kb:9.0f} us/KB  {t.matches:5d} matches  {t.rule_id}")
+
+
 @rules_group.command("lock")
 @RULES_OPTION
 def rules_lock(rules_dir: Path | None) -> None:

@@ -13,7 +13,7 @@ from typing import Literal
 
 import regex
 
-TokenType = Literal["digits", "unit", "teen", "ten", "hundred", "scale", "vague", "point"]
+TokenType = Literal["digits", "unit", "teen", "ten", "hundred", "scale", "vague", "point", "fraction"]
 
 
 def _with_h(words: list[str]) -> list[str]:
@@ -39,7 +39,8 @@ for _value, _forms in {
         UNITS[_w] = _value
 
 # The first word of a two-word teen ("ثلاثة عشر"); "احد/احدي" only count inside a teen.
-_TEEN_HEADS: dict[str, int] = {"احد": 1, "احدي": 1, "حادي": 1, "اثنا": 2, "اثني": 2, "اثنتا": 2, "اثنتي": 2}
+# ("حادي عشر" is the ordinal eleventh, read by the ordinal rule, not a count.)
+_TEEN_HEADS: dict[str, int] = {"احد": 1, "احدي": 1, "اثنا": 2, "اثني": 2, "اثنتا": 2, "اثنتي": 2}
 for _w, _v in UNITS.items():
     if 3 <= _v <= 9:
         _TEEN_HEADS[_w] = _v
@@ -63,8 +64,9 @@ for _value, _stems in {
 _HUNDRED_WORDS = ["مئة", "مائة", "مية", "ميه", "مئه", "مائه", "ماية", "مايه"]
 HUNDREDS: dict[str, int] = {w: 100 for w in _HUNDRED_WORDS}
 HUNDREDS.update({w: 200 for w in ["مئتان", "مئتين", "مائتان", "مائتين", "مئتا", "مئتي", "مائتا", "مائتي", "متين", "ميتين"]})
+# Fused multiples of a hundred ("ثلاثمائة"); "ثلث" is the classical spelling of "ثلثمائة".
 for _stem, _value in {
-    "ثلاث": 300, "تلت": 300, "تلات": 300, "اربع": 400, "خمس": 500, "ست": 600, "سبع": 700,
+    "ثلاث": 300, "ثلث": 300, "تلت": 300, "تلات": 300, "اربع": 400, "خمس": 500, "ست": 600, "سبع": 700,
     "ثمان": 800, "ثماني": 800, "تمن": 800, "تمان": 800, "تسع": 900,
 }.items():
     for _h in _HUNDRED_WORDS:
@@ -81,7 +83,11 @@ for _value, _forms in {
     1_000_000: {"singular": ["مليون"], "acc_or_dual": ["مليونا"], "dual": ["مليونان", "مليونين", "مليوني"],
                 "plural": ["ملايين", "الملايين"]},
     1_000_000_000: {"singular": ["مليار", "بليون"], "acc_or_dual": ["مليارا", "بليونا"],
-                    "dual": ["ملياران", "مليارين", "ملياري"], "plural": ["مليارات", "المليارات"]},
+                    "dual": ["ملياران", "مليارين", "ملياري", "بليونان", "بليونين"],
+                    "plural": ["مليارات", "المليارات", "بلايين", "البلايين"]},
+    1_000_000_000_000: {"singular": ["تريليون", "ترليون"], "acc_or_dual": ["تريليونا", "ترليونا"],
+                        "dual": ["تريليونان", "تريليونين", "ترليونان", "ترليونين"],
+                        "plural": ["تريليونات", "ترليونات", "التريليونات"]},
 }.items():
     for _form, _words in _forms.items():
         for _w in _words:
@@ -95,6 +101,16 @@ VAGUE: dict[str, tuple[int, int]] = {
 }
 
 POINT_WORDS = ["فاصلة", "فاصله", "فاصل"]
+
+# A fraction multiplies a following scale word ("نصف مليون" = 500000); alone it is not a count
+# ("نصف الأسرى"), so the tokenizer emits it only before a scale word.
+FRACTIONS: dict[str, float] = {"نصف": 0.5, "ربع": 0.25}
+
+# "احد/احدي" mean one only inside a compound: a teen ("احد عشر") or before "و" + a ten
+# ("احدي وعشرون"); alone they are "someone" / "Sunday".
+_ONE_HEADS = frozenset({"احد", "احدي"})
+# "بضع" takes a following vague plural's interval: "بضع مئات" is a few hundred.
+_FEW = frozenset({"بضع", "بضعة", "بضعه"})
 
 
 def _all_words() -> dict[str, TokenType]:
@@ -112,7 +128,14 @@ WORD_TYPES: dict[str, TokenType] = _all_words()
 
 # Digits with optional thousands separators and decimals. After normalisation "٬" is "," and
 # "٫" is ".". ``(?!\d)`` keeps a run whole.
-DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?!\d)|\.\d+(?!\d)"
+# "1,5 مليون": a comma followed by one or two digits before a scale word is a decimal comma
+# (Maghreb usage, and "،" typed for "٫"); the scale-word look-ahead keeps "3,4" lists apart.
+_SCALE_ALT = "|".join(sorted(SCALES, key=len, reverse=True))
+# "1.234.567": two or more dot groups are thousands (a single ".243" is decided in parse_digits).
+DIGITS = (
+    r"\d{1,3}(?:\.\d{3}){2,}(?!\.?\d)|"
+    r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+,\d{1,2}(?=\s*(?:" + _SCALE_ALT + r")(?!\w))|\d+)(?:\.\d+)?(?!\d)|\.\d+(?!\d)"
+)
 # The next word after optional space: a digit run or a run of letters. Words are looked up in
 # dicts rather than matched by a big alternation, which costs ~10x more per position.
 _NEXT_RE = regex.compile(rf"(?P<sp>\s*)(?:(?P<d>{DIGITS})|(?P<w>[^\W\d_]+))")
@@ -141,7 +164,12 @@ class Evaluated:
 def parse_digits(s: str, followed_by_scale: bool) -> float:
     """Digits to a value; "40.000" is forty thousand unless a scale word follows ("1.500 مليون")."""
     if "," in s:
+        head, _, tail = s.rpartition(",")
+        if len(tail) < 3 and "," not in head:
+            return float(f"{head}.{tail}")  # a decimal comma (see DIGITS)
         s = s.replace(",", "")
+    if s.count(".") > 1:
+        return float(s.replace(".", ""))  # "1.234.567"
     if "." in s and not followed_by_scale and not s.startswith(("0", ".")):
         head, _, tail = s.partition(".")
         if regex.fullmatch(r"\d{1,3}(?:\.\d{3})+", s) and (s.count(".") > 1 or len(tail) == 3):
@@ -169,16 +197,31 @@ def _word_token(word: str, end: int, joined: bool) -> Token | None:
     return Token(kind, value, end, word, joined)
 
 
+def _wa_ten_follows(text: str, nxt: regex.Match[str] | None) -> bool:
+    """Whether the next word is "و" + a ten, glued ("وعشرون") or spaced ("و عشرون")."""
+    if nxt is None or not nxt.group("sp") or not (w := nxt.group("w")):
+        return False
+    if w == "و":
+        after = _NEXT_RE.match(text, nxt.end())
+        return after is not None and (after.group("w") or "") in TENS
+    return w[0] == "و" and w[1:] in TENS
+
+
+# No number expression has more tokens than this (999,999,999,999 in words has 16); the cap keeps
+# a run of number words ("عشرات عشرات ...") from being re-read whole at every candidate.
+MAX_TOKENS = 24
+
+
 def tokenize(text: str, pos: int) -> list[Token]:
     """The run of number tokens starting exactly at ``pos`` (empty if none starts there).
 
     Tokens are separated by spaces or by ``و`` (attached or spaced); a lone ``و`` or a word
-    that is not a number word ends the run.
+    that is not a number word ends the run. At most ``MAX_TOKENS`` are read.
     """
     tokens: list[Token] = []
     joined = False
     m = _NEXT_RE.match(text, pos)
-    while m is not None:
+    while m is not None and len(tokens) < MAX_TOKENS:
         if tokens and not m.group("sp") and not joined:
             break  # glued to the previous token without a separator
         if not tokens and m.group("sp"):
@@ -200,6 +243,11 @@ def tokenize(text: str, pos: int) -> list[Token]:
         if word in _TEEN_HEADS and nxt is not None and nxt.group("sp") and nxt.group("w") in _TEEN_TAILS:
             tok: Token | None = Token("teen", 10 + _TEEN_HEADS[word], nxt.end(), word, joined)
             nxt = _NEXT_RE.match(text, nxt.end())
+        elif word in _ONE_HEADS:
+            tok = Token("unit", 1, m.end(), word, joined) if _wa_ten_follows(text, nxt) else None
+        elif word in FRACTIONS:
+            scale_next = not tokens and nxt is not None and nxt.group("sp") and WORD_TYPES.get(nxt.group("w") or "") == "scale"
+            tok = Token("fraction", FRACTIONS[word], m.end(), word, joined) if scale_next else None
         else:
             tok = _word_token(word, m.end(), joined)
             if tok is None and word[0] == "و" and tokens and not joined:
@@ -230,15 +278,21 @@ def evaluate(tokens: list[Token]) -> Evaluated | None:
             scale = first.value
             low, high = 3 * scale, 10 * scale - 1
         end = first.end
+        rest = tokens[1:]
+        # "بضع مئات": a few of a vague plural is that plural's interval.
+        if first.form in _FEW and rest and rest[0].type == "vague" and not rest[0].joined_by_wa:
+            low, high = VAGUE[rest[0].form]
+            end, rest = rest[0].end, rest[1:]
         # "عشرات الالاف": a vague multiple of a scale in construct.
-        if len(tokens) > 1 and tokens[1].type == "scale" and not tokens[1].joined_by_wa and first.type == "vague":
-            scale = tokens[1].value
-            low, high, end = low * scale, (high + 1) * scale - 1, tokens[1].end
+        if rest and rest[0].type == "scale" and not rest[0].joined_by_wa and first.type == "vague":
+            scale = rest[0].value
+            low, high, end = low * scale, (high + 1) * scale - 1, rest[0].end
         return Evaluated(low, end, (low, high))
 
     total = 0.0
     group = 0.0  # the sub-scale accumulation
     last_scale = float("inf")
+    scale_end: int | None = None  # where the expression ends at its last scale word
     prev: Token | None = None
     end = first.end
     i = 0
@@ -246,7 +300,9 @@ def evaluate(tokens: list[Token]) -> Evaluated | None:
         tok = tokens[i]
         ok = False
         if prev is None:
-            ok = tok.type in ("digits", "unit", "teen", "ten", "hundred", "scale")
+            ok = tok.type in ("digits", "unit", "teen", "ten", "hundred", "scale", "fraction")
+        elif prev.type == "fraction":
+            ok = tok.type == "scale"  # "نصف مليون"; the tokenizer only emits a fraction before one
         elif tok.type == "scale":
             ok = prev.type != "scale" and not tok.joined_by_wa and tok.value < last_scale
         elif tok.type == "point":
@@ -275,6 +331,10 @@ def evaluate(tokens: list[Token]) -> Evaluated | None:
             i += 1
             continue
         if not ok:
+            if tok.type == "scale" and not tok.joined_by_wa and scale_end is not None and group:
+                # "40 الفا و107 الاف": the addend has a scale word of its own that cannot attach,
+                # so it starts the next number; this one ends at its own scale word.
+                return Evaluated(total, scale_end)
             break
         if tok.type == "scale":
             scale, form = SCALES[tok.form]
@@ -285,6 +345,7 @@ def evaluate(tokens: list[Token]) -> Evaluated | None:
             total += multiplier * scale
             group = 0.0
             last_scale = scale
+            scale_end = tok.end
         else:
             group += tok.value
         prev, end = tok, tok.end

@@ -42,6 +42,8 @@ class Quantity(NamedTuple):
         if qualifier == "exact":
             return cls(v, v, v, qualifier)
         if qualifier == "approx":
+            if not math.isfinite(value):  # no interval around an overflowed figure; callers drop it
+                return cls(v, v, v, qualifier)
             tol = max(1.0, abs(value) * APPROX_TOLERANCE)
             return cls(v, as_number(math.floor(value - tol)), as_number(math.ceil(value + tol)), qualifier)
         if qualifier in ("more_than", "at_least"):

@@ -1,0 +1,161 @@
+"""Benchmark the number parser against a plain ``\\d+`` scan, on ~10 MB of article-like text.
+
+The corpus is built from the seed articles (fixtures/seeds/articles.jsonl): each copy has its
+figures replaced by varied ones (three digit scripts, separators, decimals, scale words, number
+words, qualifiers, vague plurals), so the parser sees the mix a news feed gives it. Articles are
+processed one at a time, as the tracker does. Three passes are timed in the same run, several
+times each: a ``regex`` ``\\d+`` scan (the floor any digit finder pays), ``normalize`` and
+``find_numbers`` (which normalises, scans and maps spans back). Sizes are UTF-8 bytes; "x base"
+is a pass's median time over the ``\\d+`` scan's.
+
+Run: ``.venv/bin/python bench/bench_numbers.py [--mb 10] [--repeat 5] [--json PATH]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import regex
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tracker.numbers import find_numbers  # noqa: E402
+from tracker.textnorm import normalize  # noqa: E402
+
+SEEDS = ROOT / "fixtures" / "seeds" / "articles.jsonl"
+_DIGIT_RUN = regex.compile(r"\d+")
+# Figures to vary: digit runs that are not part of an identifier such as "[ad_1]".
+_FIGURE = regex.compile(r"(?<![_A-Za-z])\d+")
+_ARABIC = str.maketrans("0123456789,.", "٠١٢٣٤٥٦٧٨٩٬٫")
+_PERSIAN = str.maketrans("0123456789,.", "۰۱۲۳۴۵۶۷۸۹٬٫")
+_WORDS = [
+    "ثلاثة", "سبعة", "عشرة", "خمسة وعشرون", "مئة", "مئتين", "ثلاثمائة", "ألف", "ألفين", "ثلاثة آلاف",
+    "عشرات", "مئات", "آلاف", "عشرات الآلاف", "مليون", "نصف مليون", "أحد عشر", "خمسين ألفاً",
+]
+_QUALIFIERS = ["نحو", "أكثر من", "حوالي", "ما لا يقل عن", "قرابة", "ما يزيد على", "أقل من"]
+
+
+def _figure(rnd: random.Random) -> str:
+    """One figure as a news text might write it."""
+    n = rnd.choice([rnd.randint(1, 99), rnd.randint(100, 999), rnd.randint(1000, 99_999)])
+    r = rnd.random()
+    if r < 0.35:
+        s = str(n)
+    elif r < 0.50:
+        s = f"{n:,}".translate(_ARABIC)
+    elif r < 0.55:
+        s = str(n).translate(_PERSIAN)
+    elif r < 0.65:
+        s = f"{rnd.randint(1, 9)}.{rnd.randint(1, 9)} مليون"
+    elif r < 0.75:
+        s = f"{rnd.randint(2, 90)} ألفاً"
+    elif r < 0.85:
+        s = rnd.choice(_WORDS)
+    elif r < 0.90:
+        s = f"{rnd.randint(2, 9)} آلاف و{rnd.randint(1, 999)}"
+    elif r < 0.95:
+        s = f"{n}%"
+    else:
+        s = f"بين {n} و{n + rnd.randint(1, 50)}"
+    if rnd.random() < 0.15:
+        s = f"{rnd.choice(_QUALIFIERS)} {s}"
+    return s
+
+
+def build_corpus(target_mb: float, seed: int = 2024) -> list[str]:
+    """Article texts, figures varied, until their UTF-8 size reaches ``target_mb``."""
+    with SEEDS.open(encoding="utf-8") as f:
+        bases = [json.loads(line)["text"] for line in f if line.strip()]
+    rnd = random.Random(seed)
+    articles: list[str] = []
+    size = 0
+    target = int(target_mb * 1_000_000)
+    while size < target:
+        base = rnd.choice(bases)
+        text = _FIGURE.sub(lambda _m: _figure(rnd), base)
+        articles.append(text)
+        size += len(text.encode("utf-8"))
+    return articles
+
+
+def _time(fn: Callable[[list[str]], int], corpus: list[str], repeat: int) -> tuple[list[float], int]:
+    """Wall times of ``repeat`` runs, the garbage collector off while timing (as ``timeit`` does)."""
+    times, count = [], 0
+    for _ in range(repeat):
+        gc.collect()
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            count = fn(corpus)
+            times.append(time.perf_counter() - t0)
+        finally:
+            gc.enable()
+    return times, count
+
+
+def _digits(corpus: list[str]) -> int:
+    findall = _DIGIT_RUN.findall
+    return sum(len(findall(t)) for t in corpus)
+
+
+def _normalize(corpus: list[str]) -> int:
+    return sum(len(normalize(t).text) for t in corpus)
+
+
+def _find_numbers(corpus: list[str]) -> int:
+    return sum(len(find_numbers(t)) for t in corpus)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mb", type=float, default=10.0, help="corpus size in MB of UTF-8 (default 10)")
+    ap.add_argument("--repeat", type=int, default=5, help="timed repetitions of each pass (default 5)")
+    ap.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    args = ap.parse_args(argv)
+
+    corpus = build_corpus(args.mb)
+    mb = sum(len(t.encode("utf-8")) for t in corpus) / 1_000_000
+    chars = sum(map(len, corpus))
+    print(f"corpus: {len(corpus)} articles, {mb:.2f} MB UTF-8, {chars:,} characters; {args.repeat} runs each")
+
+    passes = {"regex \\d+": _digits, "normalize": _normalize, "find_numbers": _find_numbers}
+    results: dict[str, dict[str, float]] = {}
+    base_median = None
+    print(f"{'pass':<14}{'median s':>10}{'min s':>9}{'max s':>9}{'MB/s':>10}{'x base':>9}  items")
+    for name, fn in passes.items():
+        fn(corpus[:50])  # warm caches (lru_cache of normalize_char, compiled patterns)
+        times, count = _time(fn, corpus, args.repeat)
+        med = statistics.median(times)
+        base_median = base_median or med
+        row = {
+            "median_s": med, "min_s": min(times), "max_s": max(times), "mb_per_s": mb / med,
+            "ratio_to_digits": med / base_median, "items": count,
+        }
+        results[name] = row
+        print(f"{name:<14}{med:>10.3f}{min(times):>9.3f}{max(times):>9.3f}{row['mb_per_s']:>10.1f}"
+              f"{row['ratio_to_digits']:>9.1f}  {count:,}")
+
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "corpus": {"articles": len(corpus), "mb_utf8": mb, "characters": chars},
+            "repeat": args.repeat, "python": platform.python_version(), "machine": platform.machine(),
+            "results": results,
+        }
+        args.json.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -311,9 +311,14 @@ def test_bad_input_is_none_and_never_crashes(text: str) -> None:
         pytest.param(("بين " + "و" * 50 + " ") * 200, id="many-range-words"),
         pytest.param("عشرات " * 2000, id="repeated-vague"),
         pytest.param("\u202e" * 3000 + "40", id="many-controls"),
+        pytest.param("9" * 400 + " فاصلة 5", id="overflow-then-decimal-word"),
+        pytest.param("9" * 400 + " أكتوبر", id="overflow-then-month"),
+        pytest.param("ستون " + "9" * 400 + " ألف", id="overflow-after-word"),
+        pytest.param("[ad_4.8 مليون]", id="identifier-digits"),
     ],
 )
 def test_find_numbers_survives_hostile_text(text: str) -> None:
+    parse_number(text)  # never raises
     for m in find_numbers(text):
         assert text[m.start:m.end] == m.text
         assert m.quantity.value == m.quantity.value  # not NaN
@@ -387,6 +392,7 @@ SENTENCES = [
     ("dual-construct-approx", "قرابة ألفي شخص", [Exp("قرابة ألفي", 2000, 1800, 2200, "approx", "count")]),
     ("dual-oblique-word", "البالغ عددهم مليوني نسمة", [E("مليوني", 2_000_000)]),
     ("words-in-sentence", "من بينهم سبعة مواطنين أميركيين", [E("سبعة", 7)]),
+    ("number-first-text-ends-with-dot", "29 جندياً قتلوا.", [E("29", 29)]),
     ("vague-with-clitic", "ارتقاء عشرات الشهداء، وأصيب العشرات", [
         Exp("عشرات", 30, 30, 99, "vague", "count"), Exp("عشرات", 30, 30, 99, "vague", "count", nth=1)]),
     ("vague-construct", "وعشرات الآلاف من المقاتلين", [Exp("عشرات الآلاف", 30000, 30000, 99999, "vague", "count")]),

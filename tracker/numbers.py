@@ -259,6 +259,8 @@ def _fast(text: str, ws: int, pos: int) -> RawNumber | None:
     ):
         return None  # the slow path reads "94/1" and "12:99" as plain numbers
     value = numwords.parse_digits(d, sc is not None)
+    if not math.isfinite(value):  # hundreds of digits: no float holds it, scan() drops it
+        return RawNumber(pos, m.end("d"), Quantity(value, value, value, "exact"), "count")
     end = m.end("sc") if sc is not None else m.end("d")
     if sc is not None:
         value *= numwords.SCALES[sc][0]
@@ -358,7 +360,7 @@ def _candidates(text: str) -> list[tuple[int, int]]:
     """(word start, number start) pairs where a number may begin, in text order."""
     found: list[tuple[int, int]] = []
     last_digit_end = -1
-    rejected_end = -1  # end of the last digit run that was inside a word ("ad_4")
+    rejected_end = -2  # end of the last digit run that was inside a word ("ad_4"); -2: none yet
     for _, i, end in _STEM_SCAN.find_matches_as_indexes(text):
         if end - i == 1 and text[i].isdigit():  # a digit: only the first of a run counts
             if i == last_digit_end:

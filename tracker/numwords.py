@@ -8,6 +8,7 @@ here; nothing else in the project spells a number word.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -269,7 +270,15 @@ def evaluate(tokens: list[Token]) -> Evaluated | None:
     """
     if not tokens:
         return None
+    # A figure too long for a float ends the expression before it (one alone is returned as
+    # inf, which the scanner drops) rather than poisoning the arithmetic below.
+    for i in range(1, len(tokens)):
+        if not math.isfinite(tokens[i].value):
+            tokens = tokens[:i]
+            break
     first = tokens[0]
+    if not math.isfinite(first.value):
+        return Evaluated(first.value, first.end)
     if first.type == "point":
         return None
     if first.type == "vague" or (first.type == "scale" and SCALES[first.form][1] == "plural"):

@@ -18,6 +18,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "text", ".md": "text",
 ID_KEYS = ("id", "article_id")  # article_id too, so an export of our own table reads back
 TEXT_FIELDS = ("publisher", "url", "title")
 BOM = b"\xef\xbb\xbf"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -113,11 +115,11 @@ def make_article(record: dict[str, Any], source: str, max_bytes: int = DEFAULT_M
         article_id = "text-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     skip = {"text", "published_at", *TEXT_FIELDS, *([id_key] if id_key else [])}
     metadata = {str(k): _jsonable(v) for k, v in record.items() if k not in skip}
-    try:
-        # Lone surrogates (JSON "\ud800") cannot be stored as UTF-8: refuse them here, located.
-        json.dumps([text, fields, metadata], ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise RecordError(f"text is not valid Unicode ({exc.reason} at character {exc.start})") from None
+    # Lone surrogates (JSON "\ud800") cannot be stored as UTF-8: refuse them here, located.
+    for key, value in (("text", text), *fields.items(), ("metadata", json.dumps(metadata, ensure_ascii=False))):
+        bad = _SURROGATE.search(value or "")
+        if bad:
+            raise RecordError(f"field {key!r} is not valid Unicode: unpaired surrogate at character {bad.start()}", key)
     try:
         return Article(article_id=article_id, text=text, published_at=published_at,
                        metadata=metadata, source=source, **fields)

@@ -265,7 +265,7 @@ def reextract(db: str | Path = store.DEFAULT_DB, *, workers: int = 1, force: boo
     out = _Reporter(report, show_progress)
     con = store.connect(db)
     try:
-        total = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        total = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
         ids = [r[0] for r in con.execute(store.sql("articles_to_reextract"),
                                          {"force": force, "rules_hash": extractor.rules_hash}).fetchall()]
     finally:

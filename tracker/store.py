@@ -135,7 +135,7 @@ def writing(path: str | Path = DEFAULT_DB, timeout: float = LOCK_TIMEOUT) -> Ite
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The highest migration applied; 0 for an empty or foreign database."""
     try:
-        row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        row = con.execute("SELECT max(version) FROM schema_migrations").fetchall()[0]
     except duckdb.CatalogException:
         return 0
     return (row[0] if row else None) or 0
@@ -164,8 +164,8 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
         applied.append(version)
     if schema_version(con) == latest_version():
         views, digest = _views()
-        row = con.execute("SELECT value FROM tracker_meta WHERE key = 'views_hash'").fetchone()
-        if row is None or row[0] != digest:
+        rows = con.execute("SELECT value FROM tracker_meta WHERE key = 'views_hash'").fetchall()
+        if not rows or rows[0][0] != digest:
             con.execute("BEGIN TRANSACTION")
             con.execute(views)
             con.execute("INSERT OR REPLACE INTO tracker_meta VALUES ('views_hash', ?)", [digest])
@@ -249,7 +249,7 @@ class Prepared:
 
     article: dict[str, Any]
     claims: list[dict[str, Any]]
-    signature: bytes | None
+    signature: stories.Signature | None
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -273,7 +273,7 @@ class Run:
 
 def _ensure_run(con: duckdb.DuckDBPyConnection, run: Run) -> int:
     if run.run_id is None:
-        run_id = con.execute(sql("next_run_id")).fetchone()[0]
+        run_id = con.execute(sql("next_run_id")).fetchall()[0][0]
         con.execute(sql("insert_run"), {
             "run_id": run_id, "command": run.command, "started_at": run.started_at,
             "rules_hash": run.rules_hash, "tool_version": run.tool_version, "inputs": run.inputs})
@@ -311,23 +311,28 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, An
     con.register(name, table)
 
 
+def _day(when: datetime | None) -> date | None:
+    return when.date() if when is not None else None
+
+
 def _link_stories(con: duckdb.DuckDBPyConnection, items: list[Prepared]) -> None:
     """Give each new article its story id, merging stories it bridges (stories.assign_stories)."""
-    batch = [stories.NewArticle(p.article_id, p.article["content_hash"], p.signature) for p in items]
+    batch = [stories.NewArticle(p.article_id, p.article["content_hash"], p.signature,
+                                _day(p.article.get("published_at"))) for p in items]
 
     def lookup(keys):
         _register(con, "batch_band_keys", {"band_key": sorted(keys)}, pa.schema([("band_key", pa.int64())]))
-        return [(band, stories.Known(aid, story, bytes(sig)))
-                for band, aid, story, sig in con.execute(sql("band_candidates")).fetchall()]
+        return [(band, stories.Known(aid, story, stories.Signature(bytes(sig), n), day))
+                for band, aid, story, sig, n, day in con.execute(sql("band_candidates")).fetchall()]
 
     merges = stories.assign_stories(batch, lookup)
     for old, keep in sorted(merges.items()):
         con.execute(sql("merge_story"), {"old": old, "keep": keep})
     for p, art in zip(items, batch):
         p.article["story_id"] = art.story_id
-    _register(con, "batch_signatures", [{"article_id": a.article_id, "signature": a.signature}
-                                        for a in batch if a.signature is not None],
-              pa.schema([("article_id", pa.string()), ("signature", pa.binary())]))
+    _register(con, "batch_signatures", [{"article_id": a.article_id, "signature": a.signature.minhash,
+                                         "shingles": a.signature.shingles} for a in batch if a.signature is not None],
+              pa.schema([("article_id", pa.string()), ("signature", pa.binary()), ("shingles", pa.int32())]))
     _register(con, "batch_bands", [{"band_key": k, "article_id": a.article_id} for a in batch for k in a.bands],
               pa.schema([("band_key", pa.int64()), ("article_id", pa.string())]))
     con.execute(sql("insert_signatures"))
@@ -337,7 +342,7 @@ def _link_stories(con: duckdb.DuckDBPyConnection, items: list[Prepared]) -> None
 def _supersede(con: duckdb.DuckDBPyConnection, run: Run, ids: list[str], now: datetime) -> int:
     """Move the current claims of these articles to claims_history; return how many moved."""
     _register(con, "batch_superseded", {"article_id": ids}, pa.schema([("article_id", pa.string())]))
-    removed = con.execute(sql("archive_claims"), {"now": now, "run_id": run.run_id}).fetchone()[0]
+    removed = con.execute(sql("archive_claims"), {"now": now, "run_id": run.run_id}).fetchall()[0][0]
     con.execute(sql("delete_claims"))
     return removed
 
@@ -406,7 +411,8 @@ def save_reextract_batch(con: duckdb.DuckDBPyConnection, run: Run, items: list[P
 def _backfill_stories(con: duckdb.DuckDBPyConnection) -> None:
     """Migration 2's Python step: signatures and story ids for articles stored before it."""
     rows = con.execute(sql("stories_missing")).fetchall()
-    items = [Prepared({"article_id": aid, "content_hash": h}, [], stories.signature(text)) for aid, text, h in rows]
+    items = [Prepared({"article_id": aid, "content_hash": h, "published_at": when}, [], stories.signature(text))
+             for aid, text, h, when in rows]
     if not items:
         return
     _link_stories(con, items)

@@ -5,7 +5,9 @@ dropped paragraph or a footer. Those copies are one source, not several, when so
 counted in a disagreement. Each article gets a MinHash signature of its word 5-shingles on
 the normalised text; locality-sensitive hashing (32 bands of 4 rows) finds candidate copies
 with an equi-join on band keys, and a candidate is a copy when the signatures estimate a
-Jaccard similarity of at least ``SAME_STORY``. Copies share a ``story_id``.
+Jaccard similarity of at least ``SAME_STORY`` (identical words for texts under
+``MIN_SHINGLES``) and the two were published at most ``COPY_WINDOW_DAYS`` apart (or either is
+undated). Copies share a ``story_id``.
 
 Hashes are crc32 and fixed seeds, never Python's salted ``hash``, so every process and every
 run computes the same signatures.
@@ -17,6 +19,9 @@ import hashlib
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
+from datetime import date
+from functools import cached_property
 
 import numpy as np
 import regex
@@ -29,6 +34,11 @@ BANDS, ROWS = 32, 4  # LSH candidates from Jaccard ~0.4 up; SAME_STORY then deci
 # Measured on 97 real Al Mayadeen articles: a copy with a new headline, a dropped paragraph and
 # a footer scores 0.77-0.97; distinct articles on the same events score at most 0.20.
 SAME_STORY = 0.5
+# Copies run within days of the original. Two reports weeks apart on the same template
+# ("ارتفع عدد الشهداء إلى ...") are separate stories, however alike their words.
+COPY_WINDOW_DAYS = 2
+# Below this many shingles (about 25 words) only identical texts are copies: see _copies.
+MIN_SHINGLES = 20
 
 # Universal hashing (a*x + b) mod p with p the largest prime below 2**32: a, b, x < 2**32, so
 # a*x + b < 2**64 never overflows uint64, and every product wraps many times around p (a smaller
@@ -40,8 +50,15 @@ _B = _rng.integers(0, int(_PRIME), NUM_PERM, dtype=np.uint64)
 _WORD = regex.compile(r"\w+")
 
 
-def signature(text: str) -> bytes | None:
-    """The MinHash signature (NUM_PERM uint32, as bytes) of a text; None for a text without words."""
+class Signature(NamedTuple):
+    """A text's MinHash (NUM_PERM uint32 as bytes) and how many distinct shingles it summarises."""
+
+    minhash: bytes
+    shingles: int
+
+
+def signature(text: str) -> Signature | None:
+    """The MinHash signature of a text; None for a text without words."""
     words = _WORD.findall(normalize(text).text)
     if not words:
         return None
@@ -49,7 +66,7 @@ def signature(text: str) -> bytes | None:
     shingles = {zlib.crc32(" ".join(words[i: i + SHINGLE_WORDS]).encode()) for i in range(n)}
     x = np.fromiter(shingles, dtype=np.uint64, count=len(shingles)) % _PRIME
     hashed = (np.outer(_A, x) + _B[:, None]) % _PRIME
-    return hashed.min(axis=1).astype(np.uint32).tobytes()
+    return Signature(hashed.min(axis=1).astype(np.uint32).tobytes(), len(shingles))
 
 
 def band_keys(sig: bytes) -> list[int]:
@@ -78,7 +95,8 @@ class Known:
 
     article_id: str
     story_id: str
-    signature: bytes
+    signature: Signature
+    day: date | None
 
 
 @dataclass
@@ -87,12 +105,23 @@ class NewArticle:
 
     article_id: str
     content_hash: str
-    signature: bytes | None
+    signature: Signature | None
+    day: date | None = None
     story_id: str | None = None
 
-    @property
+    @cached_property
     def bands(self) -> list[int]:
-        return band_keys(self.signature) if self.signature is not None else []
+        return band_keys(self.signature.minhash) if self.signature is not None else []
+
+
+def _copies(similarity: float, shingles: int) -> bool:
+    # Short texts (news flashes, templated tolls) differ in a word or two, often the very figure
+    # in question: they are copies only when their words are the same.
+    return similarity >= (SAME_STORY if shingles >= MIN_SHINGLES else 1.0)
+
+
+def _close_in_time(a: date | None, b: date | None) -> bool:
+    return a is None or b is None or abs((a - b).days) <= COPY_WINDOW_DAYS
 
 
 def assign_stories(
@@ -120,15 +149,19 @@ def assign_stories(
         if art.signature is None:
             art.story_id = new_story_id(art.article_id, art.content_hash)
             continue
-        candidates = {k.article_id: k for band in art.bands for k in by_band.get(band, ())
-                      if k.article_id != art.article_id}
-        stories = {current(k.story_id) for k in candidates.values()
-                   if similarity(art.signature, k.signature) >= SAME_STORY}
+        candidates = list({k.article_id: k for band in art.bands for k in by_band.get(band, ())
+                           if k.article_id != art.article_id and _close_in_time(k.day, art.day)}.values())
+        stories: set[str] = set()
+        if candidates:
+            sims = (np.frombuffer(b"".join(k.signature.minhash for k in candidates), np.uint32)
+                    .reshape(len(candidates), -1) == np.frombuffer(art.signature.minhash, np.uint32)).mean(axis=1)
+            stories = {current(k.story_id) for k, sim in zip(candidates, sims)
+                       if _copies(sim, min(k.signature.shingles, art.signature.shingles))}
         keep = min(stories) if stories else new_story_id(art.article_id, art.content_hash)
         for other in stories - {keep}:
             merges[other] = keep
         art.story_id = keep
-        me = Known(art.article_id, keep, art.signature)
+        me = Known(art.article_id, keep, art.signature, art.day)
         for band in art.bands:  # later articles of the batch may copy this one
             by_band.setdefault(band, []).append(me)
     for art in batch:

@@ -4,10 +4,12 @@
 
 ALTER TABLE articles ADD COLUMN story_id VARCHAR;
 
--- MinHash signature of each article's text: NUM_PERM little-endian uint32.
+-- MinHash signature of each article's text (NUM_PERM little-endian uint32) and the number of
+-- distinct word shingles it summarises.
 CREATE TABLE story_signatures (
     article_id VARCHAR PRIMARY KEY,
-    signature  BLOB NOT NULL
+    signature  BLOB NOT NULL,
+    shingles   INTEGER NOT NULL
 );
 
 -- Locality-sensitive hashing bands: articles sharing a band_key are candidate copies.

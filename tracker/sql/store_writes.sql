@@ -48,7 +48,7 @@ DELETE FROM story_signatures WHERE article_id IN (SELECT article_id FROM batch_r
 DELETE FROM story_bands WHERE article_id IN (SELECT article_id FROM batch_replaced);
 
 -- name: band_candidates
-SELECT b.band_key, b.article_id, a.story_id, s.signature
+SELECT b.band_key, b.article_id, a.story_id, s.signature, s.shingles, a.published_at::DATE AS day
 FROM story_bands AS b
 JOIN batch_band_keys AS k USING (band_key)
 JOIN articles AS a USING (article_id)
@@ -94,7 +94,7 @@ FROM articles AS a JOIN batch_ids AS b USING (article_id)
 ORDER BY a.article_id;
 
 -- name: stories_missing
-SELECT article_id, text, content_hash FROM articles
+SELECT article_id, text, content_hash, published_at FROM articles
 WHERE article_id NOT IN (SELECT article_id FROM story_signatures)
 ORDER BY ingested_at, article_id;
 

@@ -221,8 +221,9 @@ def tokenize(text: str, pos: int) -> list[Token]:
     """
     tokens: list[Token] = []
     joined = False
+    limit = MAX_TOKENS
     m = _NEXT_RE.match(text, pos)
-    while m is not None and len(tokens) < MAX_TOKENS:
+    while m is not None and len(tokens) < limit:
         if tokens and not m.group("sp") and not joined:
             break  # glued to the previous token without a separator
         if not tokens and m.group("sp"):
@@ -255,6 +256,8 @@ def tokenize(text: str, pos: int) -> list[Token]:
                 tok = _word_token(word[1:], m.end(), True)  # "وعشرين": و glued to the word
         if tok is None:
             break
+        if not tokens and (tok.type == "vague" or (tok.type == "scale" and SCALES[tok.form][1] == "plural")):
+            limit = 3  # a vague plural reads at most "بضع مئات الالاف"
         tokens.append(tok)
         joined, m = False, nxt
     return tokens

@@ -69,6 +69,7 @@ def latest_version() -> int:
     return migrations()[-1][0]
 
 
+@cache
 def _views() -> tuple[str, str]:
     text = (SQL_DIR / "views.sql").read_text(encoding="utf-8")
     return text, hashlib.sha256(text.encode()).hexdigest()
@@ -141,8 +142,18 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return (row[0] if row else None) or 0
 
 
+def _views_current(con: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        rows = con.execute("SELECT value FROM tracker_meta WHERE key = 'views_hash'").fetchall()
+    except duckdb.CatalogException:
+        return False
+    return bool(rows) and rows[0][0] == _views()[1]
+
+
 def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[int]:
     """Apply the pending migrations (each in its own transaction) and refresh changed views."""
+    if target is None and schema_version(con) == latest_version() and _views_current(con):
+        return []  # the common case, on every batch's connection: two catalog reads, no writes
     con.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
                 "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)")
     con.execute("CREATE TABLE IF NOT EXISTS tracker_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
@@ -162,14 +173,12 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int | None = None) -> list[i
             con.execute("ROLLBACK")
             raise
         applied.append(version)
-    if schema_version(con) == latest_version():
+    if schema_version(con) == latest_version() and not _views_current(con):
         views, digest = _views()
-        rows = con.execute("SELECT value FROM tracker_meta WHERE key = 'views_hash'").fetchall()
-        if not rows or rows[0][0] != digest:
-            con.execute("BEGIN TRANSACTION")
-            con.execute(views)
-            con.execute("INSERT OR REPLACE INTO tracker_meta VALUES ('views_hash', ?)", [digest])
-            con.execute("COMMIT")
+        con.execute("BEGIN TRANSACTION")
+        con.execute(views)
+        con.execute("INSERT OR REPLACE INTO tracker_meta VALUES ('views_hash', ?)", [digest])
+        con.execute("COMMIT")
     return applied
 
 

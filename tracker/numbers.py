@@ -94,7 +94,9 @@ _DATE_AFTER_RE = regex.compile(rf"\s*(?:من\s+)?(?:شهر\s+)?(?:{_MONTHS_RE})(
 _SLASH_DATE_RE = regex.compile(r"[/-]\d{1,2}(?:[/-]\d{2,4})?(?!\d)|/\d{4}(?!\d)")
 _TIME_AFTER_RE = regex.compile(r":\d{2}(?!\d)(?::\d{2}(?!\d))?")
 _PERCENT_AFTER_RE = regex.compile(r"\s*(?:%|(?:في|ب)\s*ال(?:مئة|مائة|مية|ميه|مئه|مائه)(?!\w))")
-_YEAR_WORDS = frozenset("عام العام سنة السنة منذ مطلع اوائل اواخر منتصف خريف ربيع صيف شتاء".split()) | _MONTH_NAMES
+_YEAR_WORDS = frozenset(
+    "عام العام سنة السنة منذ مطلع اوائل اواخر منتصف خريف ربيع صيف شتاء حرب الحرب عدوان العدوان انتفاضة".split()
+) | _MONTH_NAMES
 _YEAR_AFTER_RE = regex.compile(r"\s?(?:م|ه)(?!\w)")
 _TIME_WORDS = frozenset({"الساعة", "الساعه"})
 _HALF_AFTER_RE = regex.compile(r"\s*و\s*(?P<f>نصف|ربع)(?!\w)")
@@ -290,6 +292,7 @@ def _fast(text: str, ws: int, pos: int) -> RawNumber | None:
         pw = m.group("pw") or ""
         if len(d) == 4 and 1800 <= value <= 2100 and (
             group == "ysfx" or pw in _YEAR_WORDS or _clitic_free(pw) in _YEAR_WORDS
+            or " ".join(text[max(0, ws - 20):ws].split()[-2:]) in _MONTH_NAMES  # "تشرين الاول 2023"
         ):
             kind = "year"
             if group == "ysfx":

@@ -192,7 +192,7 @@ def _collect_shared(files: list[_File], errors: list[RuleError]) -> tuple[dict[s
                             errors.append(RuleError("W502", str(f.path), line, col,
                                                     f"vocab {name!r}: {value[i]!r} repeats an entry after normalisation"))  # type: ignore[index]
                         seen.add(w)
-                    target[name] = sorted(seen, key=len, reverse=True)  # type: ignore[assignment]
+                    target[name] = sorted(seen, key=lambda w: (-len(w), w))  # longest first, deterministic  # type: ignore[assignment]
                 else:
                     target[name] = value  # type: ignore[assignment]
     return metrics, vocab, fragments

@@ -82,51 +82,69 @@ GROUP BY ALL;
 -- source (first publisher of the story), or two different named attributions. A cumulative
 -- toll only grows, so a later higher figure does not conflict with an earlier lower one.
 --
--- The ±window join is an equi-join on a day offset expanded from a small range: a BETWEEN
--- range join measured 50x slower. Each conflicting pair belongs to the group of its earlier
--- day: one row per metric, subgroup, kind, planned flag and first day.
+-- Pairs are formed between voices (one row per metric, subgroup, day, source and attribution,
+-- carrying its lowest upper bound and highest lower bound), never between claims: two voices
+-- conflict when one's lowest upper bound lies below the other's highest lower bound, and the
+-- statements on each side are then picked from the voices' lists. The ±window join is an
+-- equi-join on a day offset expanded from a small range (a BETWEEN range join measured 50x
+-- slower, and day = day + k inside the join a cross product). Each conflicting pair belongs to the group of its earlier day: one row per metric,
+-- subgroup, kind, planned flag and first day.
 CREATE OR REPLACE MACRO disagreements_within(window_days) AS TABLE
-WITH statements AS MATERIALIZED (
+WITH voices AS MATERIALIZED (
     SELECT
-        *,
-        row_number() OVER () AS statement_id,
-        COALESCE(subgroup, '') AS subgroup_key,
-        qualifier = 'more_than' AS low_open,
-        qualifier = 'less_than' AS high_open,
-        source || COALESCE(' / ' || attributed_to, '') AS voice
+        metric, subgroup, COALESCE(subgroup, '') AS subgroup_key, kind, planned, day, source,
+        attributed_to,
+        source || COALESCE(' / ' || attributed_to, '') AS voice,
+        -- the strongest lower bound: highest, an open one winning a tie
+        max({'v': value_low, 'open': qualifier = 'more_than'}) FILTER (WHERE value_low IS NOT NULL) AS top_low,
+        -- the weakest upper bound: lowest, an open one winning a tie
+        min({'v': value_high, 'closed': qualifier <> 'less_than'}) FILTER (WHERE value_high IS NOT NULL) AS bottom_high,
+        list({'low': value_low, 'high': value_high, 'low_open': qualifier = 'more_than',
+              'high_open': qualifier = 'less_than', 'value': value, 'claim_ids': claim_ids}) AS statements
     FROM timeline
     WHERE day IS NOT NULL
+    GROUP BY ALL
+),
+-- each voice once per day it may be compared with: the window as an equi-join key (a join on
+-- day = day + k would be planned as a cross product over all days)
+shifted AS MATERIALIZED (
+    SELECT voices.*, CAST(voices.day + CAST(offsets.k AS INTEGER) AS DATE) AS partner_day
+    FROM voices CROSS JOIN range(-window_days, window_days + 1) AS offsets(k)
 ),
 pairs AS MATERIALIZED (
     SELECT
-        lo.statement_id AS low_id,
-        hi.statement_id AS high_id,
         lo.metric, lo.subgroup, lo.kind, lo.planned,
         least(lo.day, hi.day) AS first_day,
-        greatest(lo.day, hi.day) AS last_day
-    FROM statements AS lo
-    CROSS JOIN range(-window_days, window_days + 1) AS offsets(k)
-    JOIN statements AS hi
+        greatest(lo.day, hi.day) AS last_day,
+        lo.voice AS low_voice,
+        hi.voice AS high_voice,
+        -- the low voice's statements below the high voice's strongest lower bound, and back
+        list_filter(lo.statements, lambda s: s.high < hi.top_low.v
+                    OR (s.high = hi.top_low.v AND (s.high_open OR hi.top_low.open))) AS low_side,
+        list_filter(hi.statements, lambda s: s.low > lo.bottom_high.v
+                    OR (s.low = lo.bottom_high.v AND (s.low_open OR NOT lo.bottom_high.closed))) AS high_side
+    FROM shifted AS lo
+    JOIN voices AS hi
       ON hi.metric = lo.metric
      AND hi.subgroup_key = lo.subgroup_key
      AND hi.kind = lo.kind
      AND hi.planned = lo.planned
-     AND hi.day = lo.day + CAST(offsets.k AS INTEGER)
-    WHERE lo.value_high IS NOT NULL
-      AND hi.value_low IS NOT NULL
-      AND (lo.value_high < hi.value_low
-           OR (lo.value_high = hi.value_low AND (lo.high_open OR hi.low_open)))
+     AND hi.day = lo.partner_day
+    WHERE lo.bottom_high IS NOT NULL
+      AND hi.top_low IS NOT NULL
+      AND (lo.bottom_high.v < hi.top_low.v
+           OR (lo.bottom_high.v = hi.top_low.v AND (NOT lo.bottom_high.closed OR hi.top_low.open)))
       AND (lo.source <> hi.source OR lo.attributed_to <> hi.attributed_to)
       AND NOT (lo.kind = 'cumulative' AND lo.day < hi.day)
 ),
 ends AS (
-    SELECT p.metric, p.subgroup, p.kind, p.planned, p.first_day, p.last_day, 'low' AS side,
-           s.value, s.voice, s.claim_ids
-    FROM pairs AS p JOIN statements AS s ON s.statement_id = p.low_id
+    SELECT metric, subgroup, kind, planned, first_day, last_day, 'low' AS side, low_voice AS voice,
+           unnest(low_side) AS s
+    FROM pairs
     UNION ALL
-    SELECT p.metric, p.subgroup, p.kind, p.planned, p.first_day, p.last_day, 'high' AS side,
-           s.value, s.voice, s.claim_ids
-    FROM pairs AS p JOIN statements AS s ON s.statement_id = p.high_id
+    SELECT metric, subgroup, kind, planned, first_day, last_day, 'high' AS side, high_voice AS voice,
+           unnest(high_side) AS s
+    FROM pairs
 )
 SELECT
     md5(concat_ws('|', metric, COALESCE(subgroup, ''), kind, planned, first_day))[:16] AS conflict_id,
@@ -137,11 +155,11 @@ SELECT
     first_day,
     max(last_day) AS last_day,
     count(DISTINCT voice) AS n_sources,
-    min(value) AS min_value,
-    max(value) AS max_value,
-    (max(value) - min(value)) / NULLIF(max(value), 0) AS relative_spread,
-    list_sort(list_distinct(flatten(list(claim_ids) FILTER (WHERE side = 'low')))) AS low_claim_ids,
-    list_sort(list_distinct(flatten(list(claim_ids) FILTER (WHERE side = 'high')))) AS high_claim_ids,
+    min(s.value) AS min_value,
+    max(s.value) AS max_value,
+    (max(s.value) - min(s.value)) / NULLIF(max(s.value), 0) AS relative_spread,
+    list_sort(list_distinct(flatten(list(s.claim_ids) FILTER (WHERE side = 'low')))) AS low_claim_ids,
+    list_sort(list_distinct(flatten(list(s.claim_ids) FILTER (WHERE side = 'high')))) AS high_claim_ids,
     list_sort(list_distinct(list(voice))) AS sources
 FROM ends
 GROUP BY metric, subgroup, kind, planned, first_day;

@@ -17,7 +17,9 @@ from tracker.numbers import RawNumber, scan
 from tracker.ruleset import NUMBER_MASK, CompiledRule, RuleSet
 from tracker.sentences import Sentences
 
-DEFAULT_TIMEOUT = 0.5  # seconds per rule and sentence: real rules take microseconds
+# Seconds per rule and window. Real rules take microseconds; the timeout is wall-clock, so it is
+# generous enough that a loaded machine does not silently drop claims.
+DEFAULT_TIMEOUT = 2.0
 # A rule that needs a number only searches this far around one (within the sentence): news
 # sentences run to hundreds of characters, and most of them are far from any figure.
 WINDOW_BEFORE = 160
@@ -102,7 +104,9 @@ def find_matches(ruleset: RuleSet, scanned: Scanned, *, rule_ids: set[str] | Non
     for rule in ruleset.rules:
         if rule_ids is not None and rule.full_id not in rule_ids:
             continue
-        spans = with_number if rule.number_groups else scanned.sentences.spans
+        # a rule with a dual-noun branch ("رهينتين") must also see sentences without numbers
+        needs_all = not rule.number_groups or any(e.dual is not None for e in rule.emits)
+        spans = scanned.sentences.spans if needs_all else with_number
         for a, b in spans:
             try:
                 for m in rule.compiled.finditer(masked, a, b, overlapped=False, timeout=timeout):

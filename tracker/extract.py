@@ -90,7 +90,10 @@ def _candidates(ruleset: RuleSet, scanned: Scanned, matches: list[Match]) -> lis
                 if group in m.groups and quantity.qualifier == "exact" and qualifier in QUALIFIERS[:6]:
                     quantity = Quantity.of(quantity.value, qualifier)
             metric = emit.metric or rule.metric
-            kind = emit.kind or (rule.kind if metric == rule.metric else rule.kind)
+            kind = emit.kind or rule.kind
+            if emit.kind is None and metric != rule.metric and metric in ruleset.metrics:
+                kinds = ruleset.metrics[metric].kinds  # another metric: its own kind if it has one
+                kind = kinds[0] if len(kinds) == 1 else (rule.kind if rule.kind in kinds else kinds[0])
             out.append(_Candidate(m, emit, order[rule.full_id], start, end, quantity, metric, kind))
     return out
 

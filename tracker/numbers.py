@@ -95,7 +95,7 @@ _SLASH_DATE_RE = regex.compile(r"[/-]\d{1,2}(?:[/-]\d{2,4})?(?!\d)|/\d{4}(?!\d)"
 _TIME_AFTER_RE = regex.compile(r":\d{2}(?!\d)(?::\d{2}(?!\d))?")
 _PERCENT_AFTER_RE = regex.compile(r"\s*(?:%|(?:في|ب)\s*ال(?:مئة|مائة|مية|ميه|مئه|مائه)(?!\w))")
 _YEAR_WORDS = frozenset(
-    "عام العام سنة السنة منذ مطلع اوائل اواخر منتصف خريف ربيع صيف شتاء حرب الحرب عدوان العدوان انتفاضة".split()
+    "عام العام سنة السنة منذ مطلع اوائل اواخر منتصف خريف ربيع صيف شتاء".split()
 ) | _MONTH_NAMES
 _YEAR_AFTER_RE = regex.compile(r"\s?(?:م|ه)(?!\w)")
 _TIME_WORDS = frozenset({"الساعة", "الساعه"})
@@ -292,6 +292,7 @@ def _fast(text: str, ws: int, pos: int) -> RawNumber | None:
         pw = m.group("pw") or ""
         if len(d) == 4 and 1800 <= value <= 2100 and (
             group == "ysfx" or pw in _YEAR_WORDS or _clitic_free(pw) in _YEAR_WORDS
+            or pw in ("حرب", "وحرب", "انتفاضة")  # "حرب 2014", but not "الحرب 2000 مصاب"
             or " ".join(text[max(0, ws - 20):ws].split()[-2:]) in _MONTH_NAMES  # "تشرين الاول 2023"
         ):
             kind = "year"

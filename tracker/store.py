@@ -330,7 +330,9 @@ def _link_stories(con: duckdb.DuckDBPyConnection, items: list[Prepared]) -> None
                                 _day(p.article.get("published_at"))) for p in items]
 
     def lookup(keys):
-        _register(con, "batch_band_keys", {"band_key": sorted(keys)}, pa.schema([("band_key", pa.int64())]))
+        pairs = list(keys)
+        _register(con, "batch_band_keys", {"band_key": [k for k, _ in pairs], "day": [d for _, d in pairs]},
+                  pa.schema([("band_key", pa.int64()), ("day", pa.date32())]))
         return [(band, stories.Known(aid, story, stories.Signature(bytes(sig), n), day))
                 for band, aid, story, sig, n, day in con.execute(sql("band_candidates")).fetchall()]
 
@@ -342,8 +344,9 @@ def _link_stories(con: duckdb.DuckDBPyConnection, items: list[Prepared]) -> None
     _register(con, "batch_signatures", [{"article_id": a.article_id, "signature": a.signature.minhash,
                                          "shingles": a.signature.shingles} for a in batch if a.signature is not None],
               pa.schema([("article_id", pa.string()), ("signature", pa.binary()), ("shingles", pa.int32())]))
-    _register(con, "batch_bands", [{"band_key": k, "article_id": a.article_id} for a in batch for k in a.bands],
-              pa.schema([("band_key", pa.int64()), ("article_id", pa.string())]))
+    _register(con, "batch_bands", [{"band_key": k, "day": a.day, "article_id": a.article_id}
+                                   for a in batch for k in a.bands],
+              pa.schema([("band_key", pa.int64()), ("day", pa.date32()), ("article_id", pa.string())]))
     con.execute(sql("insert_signatures"))
     con.execute(sql("insert_bands"))
 

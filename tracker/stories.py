@@ -16,11 +16,12 @@ run computes the same signatures.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 
 import numpy as np
@@ -79,11 +80,6 @@ def band_keys(sig: bytes) -> list[int]:
     return keys
 
 
-def similarity(a: bytes, b: bytes) -> float:
-    """The Jaccard similarity two signatures estimate (share of equal minima)."""
-    return float(np.mean(np.frombuffer(a, np.uint32) == np.frombuffer(b, np.uint32)))
-
-
 def new_story_id(article_id: str, content_hash: str) -> str:
     """A story's id: from its first article's id and text, so a rewritten text starts a new story."""
     return "s-" + hashlib.sha256(f"{article_id}\0{content_hash}".encode()).hexdigest()[:16]
@@ -120,24 +116,36 @@ def _copies(similarity: float, shingles: int) -> bool:
     return similarity >= (SAME_STORY if shingles >= MIN_SHINGLES else 1.0)
 
 
-def _close_in_time(a: date | None, b: date | None) -> bool:
-    return a is None or b is None or abs((a - b).days) <= COPY_WINDOW_DAYS
+def _wanted(art: NewArticle) -> Iterable[tuple[int, date | None]]:
+    """(band key, day) pairs a stored copy of ``art`` would have: any day close enough, or None."""
+    days: list[date | None] = [None] if art.day is None else [
+        art.day + timedelta(days=k) for k in range(-COPY_WINDOW_DAYS, COPY_WINDOW_DAYS + 1)]
+    return ((band, day) for band in art.bands for day in days)
 
 
 def assign_stories(
-    batch: list[NewArticle], lookup: Callable[[Iterable[int]], list[tuple[int, Known]]]
+    batch: list[NewArticle], lookup: Callable[[set[tuple[int, date | None]]], list[tuple[int, Known]]]
 ) -> dict[str, str]:
     """Give every article of ``batch`` a story id, in order; return story merges (old id -> kept id).
 
-    ``lookup(band keys)`` returns the stored articles sharing those bands as (band, Known).
+    ``lookup({(band key, day)})`` returns the stored articles that share a band and were published
+    that day (any day for None; undated ones always), as (band, Known). Asking by day keeps the
+    candidates to a few days of news even when outlet boilerplate makes bands collide.
     An article joins the stories of all its copies; when it bridges several stories they merge
     into the smallest id (deterministic whatever the order of discovery), and the caller
     relabels the stored articles of the others.
     """
-    wanted = {k for art in batch for k in art.bands}
-    by_band: dict[int, list[Known]] = {}
-    for band, known in lookup(wanted):
+    wanted = {pair for art in batch for pair in _wanted(art)}
+    # indexed by (band, day): boilerplate makes some bands common, a day keeps them few
+    index: dict[tuple[int, date | None], list[Known]] = {}
+    by_band: dict[int, list[Known]] = {}  # only for undated articles, which match any day
+
+    def add(band: int, known: Known) -> None:
+        index.setdefault((band, known.day), []).append(known)
         by_band.setdefault(band, []).append(known)
+
+    for band, known in lookup(wanted):
+        add(band, known)
     merges: dict[str, str] = {}
 
     def current(story: str) -> str:
@@ -149,8 +157,12 @@ def assign_stories(
         if art.signature is None:
             art.story_id = new_story_id(art.article_id, art.content_hash)
             continue
-        candidates = list({k.article_id: k for band in art.bands for k in by_band.get(band, ())
-                           if k.article_id != art.article_id and _close_in_time(k.day, art.day)}.values())
+        if art.day is None:
+            found = (k for band in art.bands for k in by_band.get(band, ()))
+        else:
+            found = (k for band, day in _wanted(art) for k in index.get((band, day), ()))
+            found = itertools.chain(found, (k for band in art.bands for k in index.get((band, None), ())))
+        candidates = list({k.article_id: k for k in found if k.article_id != art.article_id}.values())
         stories: set[str] = set()
         if candidates:
             sims = (np.frombuffer(b"".join(k.signature.minhash for k in candidates), np.uint32)
@@ -163,7 +175,7 @@ def assign_stories(
         art.story_id = keep
         me = Known(art.article_id, keep, art.signature, art.day)
         for band in art.bands:  # later articles of the batch may copy this one
-            by_band.setdefault(band, []).append(me)
+            add(band, me)
     for art in batch:
         art.story_id = current(art.story_id or "")
     return {old: current(old) for old in merges}

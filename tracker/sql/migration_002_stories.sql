@@ -12,8 +12,10 @@ CREATE TABLE story_signatures (
     shingles   INTEGER NOT NULL
 );
 
--- Locality-sensitive hashing bands: articles sharing a band_key are candidate copies.
+-- Locality-sensitive hashing bands: articles sharing a band_key are candidate copies. The
+-- publication day is repeated here so that candidates are looked up by band and day at once.
 CREATE TABLE story_bands (
     band_key   BIGINT NOT NULL,
+    day        DATE,
     article_id VARCHAR NOT NULL
 );

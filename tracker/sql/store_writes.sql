@@ -48,9 +48,20 @@ DELETE FROM story_signatures WHERE article_id IN (SELECT article_id FROM batch_r
 DELETE FROM story_bands WHERE article_id IN (SELECT article_id FROM batch_replaced);
 
 -- name: band_candidates
-SELECT b.band_key, b.article_id, a.story_id, s.signature, s.shingles, a.published_at::DATE AS day
-FROM story_bands AS b
-JOIN batch_band_keys AS k USING (band_key)
+-- Stored articles sharing a band with the batch on a day it asks for (an equi-join on band and
+-- day), plus undated ones on either side.
+WITH hits AS (
+    SELECT b.band_key, b.article_id
+    FROM story_bands AS b JOIN batch_band_keys AS k ON k.band_key = b.band_key AND k.day = b.day
+    UNION
+    SELECT b.band_key, b.article_id
+    FROM story_bands AS b JOIN (SELECT band_key FROM batch_band_keys WHERE day IS NULL) AS k USING (band_key)
+    UNION
+    SELECT b.band_key, b.article_id
+    FROM (SELECT * FROM story_bands WHERE day IS NULL) AS b JOIN batch_band_keys AS k USING (band_key)
+)
+SELECT h.band_key, h.article_id, a.story_id, s.signature, s.shingles, a.published_at::DATE AS day
+FROM hits AS h
 JOIN articles AS a USING (article_id)
 JOIN story_signatures AS s USING (article_id);
 

@@ -276,7 +276,7 @@ def reextract(db: str | Path = store.DEFAULT_DB, *, workers: int = 1, force: boo
         for chunk in _chunks(ids, batch_size):
             con = store.connect(db, read_only=True)
             try:
-                store._register(con, "batch_ids", {"article_id": chunk})
+                store.register(con, "batch_ids", {"article_id": chunk})
                 rows = con.execute(store.sql("articles_by_id")).fetchall()
             finally:
                 con.close()

@@ -191,6 +191,7 @@ ARTICLE_SCHEMA = pa.schema([
     ("record_hash", pa.string()), ("metadata", pa.large_string()), ("read_from", pa.string()),
     ("story_id", pa.string()),
 ])
+IDS_SCHEMA = pa.schema([("article_id", pa.string())])
 CLAIM_SCHEMA = pa.schema([
     ("claim_id", pa.string()), ("article_id", pa.string()), ("metric", pa.string()),
     ("kind", pa.string()), ("value", pa.float64()), ("value_low", pa.float64()),
@@ -314,8 +315,9 @@ def record_hashes(path: str | Path) -> dict[str, str]:
         con.close()
 
 
-def _register(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]] | dict[str, list],
-              schema: pa.Schema | None = None) -> None:
+def register(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]] | dict[str, list],
+             schema: pa.Schema | None = None) -> None:
+    """Expose rows (dicts, or a dict of columns) to SQL as the Arrow table ``name``."""
     table = pa.Table.from_pylist(rows, schema=schema) if isinstance(rows, list) else pa.table(rows, schema=schema)
     con.register(name, table)
 
@@ -331,7 +333,7 @@ def _link_stories(con: duckdb.DuckDBPyConnection, items: list[Prepared]) -> None
 
     def lookup(keys):
         pairs = list(keys)
-        _register(con, "batch_band_keys", {"band_key": [k for k, _ in pairs], "day": [d for _, d in pairs]},
+        register(con, "batch_band_keys", {"band_key": [k for k, _ in pairs], "day": [d for _, d in pairs]},
                   pa.schema([("band_key", pa.int64()), ("day", pa.date32())]))
         return [(band, stories.Known(aid, story, stories.Signature(bytes(sig), n), day))
                 for band, aid, story, sig, n, day in con.execute(sql("band_candidates")).fetchall()]
@@ -341,10 +343,10 @@ def _link_stories(con: duckdb.DuckDBPyConnection, items: list[Prepared]) -> None
         con.execute(sql("merge_story"), {"old": old, "keep": keep})
     for p, art in zip(items, batch):
         p.article["story_id"] = art.story_id
-    _register(con, "batch_signatures", [{"article_id": a.article_id, "signature": a.signature.minhash,
+    register(con, "batch_signatures", [{"article_id": a.article_id, "signature": a.signature.minhash,
                                          "shingles": a.signature.shingles} for a in batch if a.signature is not None],
               pa.schema([("article_id", pa.string()), ("signature", pa.binary()), ("shingles", pa.int32())]))
-    _register(con, "batch_bands", [{"band_key": k, "day": a.day, "article_id": a.article_id}
+    register(con, "batch_bands", [{"band_key": k, "day": a.day, "article_id": a.article_id}
                                    for a in batch for k in a.bands],
               pa.schema([("band_key", pa.int64()), ("day", pa.date32()), ("article_id", pa.string())]))
     con.execute(sql("insert_signatures"))
@@ -353,7 +355,7 @@ def _link_stories(con: duckdb.DuckDBPyConnection, items: list[Prepared]) -> None
 
 def _supersede(con: duckdb.DuckDBPyConnection, run: Run, ids: list[str], now: datetime) -> int:
     """Move the current claims of these articles to claims_history; return how many moved."""
-    _register(con, "batch_superseded", {"article_id": ids}, pa.schema([("article_id", pa.string())]))
+    register(con, "batch_superseded", {"article_id": ids}, IDS_SCHEMA)
     removed = con.execute(sql("archive_claims"), {"now": now, "run_id": run.run_id}).fetchall()[0][0]
     con.execute(sql("delete_claims"))
     return removed
@@ -361,7 +363,7 @@ def _supersede(con: duckdb.DuckDBPyConnection, run: Run, ids: list[str], now: da
 
 def _insert_claims(con: duckdb.DuckDBPyConnection, run: Run, items: list[Prepared], now: datetime) -> int:
     rows = [row for p in items for row in p.claims]
-    _register(con, "batch_claims", rows, CLAIM_SCHEMA)
+    register(con, "batch_claims", rows, CLAIM_SCHEMA)
     con.execute(sql("insert_claims"), {"run_id": run.run_id, "now": now})
     return len(rows)
 
@@ -370,7 +372,7 @@ def save_ingest_batch(con: duckdb.DuckDBPyConnection, run: Run, items: list[Prep
     """Store a batch of read articles: new ones added, changed ones replaced (old claims to
     history), ones stored meanwhile with the same content skipped. Call inside ``writing``."""
     ids = {"article_id": [p.article_id for p in items]}
-    _register(con, "batch_ids", ids, pa.schema([("article_id", pa.string())]))
+    register(con, "batch_ids", ids, IDS_SCHEMA)
     stored = dict(con.execute(sql("batch_existing")).fetchall())
     counts: Counter[str] = Counter()
     todo = []
@@ -387,11 +389,11 @@ def save_ingest_batch(con: duckdb.DuckDBPyConnection, run: Run, items: list[Prep
     replaced = [p.article_id for p in todo if p.article_id in stored]
     if replaced:
         counts["claims_removed"] = _supersede(con, run, replaced, now)
-        _register(con, "batch_replaced", {"article_id": replaced}, pa.schema([("article_id", pa.string())]))
+        register(con, "batch_replaced", {"article_id": replaced}, IDS_SCHEMA)
         for name in ("delete_articles", "delete_signatures", "delete_bands"):
             con.execute(sql(name))
     _link_stories(con, todo)
-    _register(con, "batch_articles", [p.article for p in todo], ARTICLE_SCHEMA)
+    register(con, "batch_articles", [p.article for p in todo], ARTICLE_SCHEMA)
     con.execute(sql("insert_articles"), {"now": now, "run_id": run.run_id, "rules_hash": run.rules_hash})
     counts["claims_added"] = _insert_claims(con, run, todo, now)
     run.pending.update(counts)
@@ -403,8 +405,8 @@ def save_ingest_batch(con: duckdb.DuckDBPyConnection, run: Run, items: list[Prep
 def save_reextract_batch(con: duckdb.DuckDBPyConnection, run: Run, items: list[Prepared]) -> Counter[str]:
     """Store new claims for stored articles: where the claim ids differ, the old claims move to
     history and the new ones replace them; every article is marked with the run's rules hash."""
-    _register(con, "batch_ids", {"article_id": [p.article_id for p in items]},
-              pa.schema([("article_id", pa.string())]))
+    register(con, "batch_ids", {"article_id": [p.article_id for p in items]},
+              IDS_SCHEMA)
     current = {aid: list(ids) for aid, ids in con.execute(sql("current_claim_ids")).fetchall()}
     changed = [p for p in items if sorted(r["claim_id"] for r in p.claims) != current.get(p.article_id, [])]
     counts = Counter(replaced=len(changed), unchanged=len(items) - len(changed))
@@ -428,7 +430,7 @@ def _backfill_stories(con: duckdb.DuckDBPyConnection) -> None:
     if not items:
         return
     _link_stories(con, items)
-    _register(con, "batch_story_ids", [{"article_id": p.article_id, "story_id": p.article["story_id"]} for p in items],
+    register(con, "batch_story_ids", [{"article_id": p.article_id, "story_id": p.article["story_id"]} for p in items],
               pa.schema([("article_id", pa.string()), ("story_id", pa.string())]))
     con.execute(sql("set_story"))
 

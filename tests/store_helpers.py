@@ -161,3 +161,15 @@ def _real() -> Extractor:
 def real_extractor() -> Extractor:
     """The project's rules, loaded once per test process (loading takes seconds)."""
     return _real()
+
+
+def slow_extractor() -> Extractor:
+    """Declared claims at about 100 articles a second, for work long enough to show progress."""
+    return Extractor(_slowly, "declared-v1")
+
+
+def _slowly(article: Article) -> list[Claim]:
+    import time
+
+    time.sleep(0.01)
+    return declared_claims(article)

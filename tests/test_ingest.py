@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from store_helpers import (BAD, ROOT, declared_extractor, declared_extractor_v2, dump, interrupting_extractor,
-                           query, real_extractor, row_counts, write_corpus)
+                           query, real_extractor, row_counts, slow_extractor, write_corpus)
 from tracker.cli import main
 from tracker.ingest import ingest, reextract
 
@@ -210,3 +210,12 @@ def test_reextract_supersedes_changed_claims_only(tmp_path: Path) -> None:
     forced = reextract(db, extractor_factory=declared_extractor_v2, force=True)
     assert (forced.replaced, forced.unchanged) == (0, 60)
     assert query(db, "SELECT count(*) FROM claims")[0][0] == before[0]
+
+
+def test_progress_bar_with_rate_when_the_work_is_long(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = write_corpus(tmp_path / "c.jsonl", 150)
+    ingest([str(corpus)], tmp_path / "t.duckdb", extractor_factory=slow_extractor, show_progress=True, batch_size=50)
+    err = capsys.readouterr().err
+    assert "150 articles" in err and "articles/s" in err
+    ingest([str(corpus)], tmp_path / "u.duckdb", extractor_factory=declared_extractor, show_progress=True)
+    assert capsys.readouterr().err == ""  # short work: no bar

@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -116,15 +117,38 @@ def prepare(article: Article, record_hash: str, extractor: Extractor) -> store.P
 _worker_extractor: Extractor | None = None
 
 
-def _init_worker(factory: Callable[[], Extractor]) -> None:
+def _init_worker(factory: Callable[[], Extractor] | None) -> None:
     global _worker_extractor
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _worker_extractor = factory()
+    if factory is not None:  # spawned: nothing inherited
+        _worker_extractor = factory()
 
 
 def _prepare_in_worker(job: tuple[Article, str]) -> store.Prepared | str:
     assert _worker_extractor is not None
     return prepare(job[0], job[1], _worker_extractor)
+
+
+@contextmanager
+def _worker_pool(workers: int, extractor: Extractor, factory: Callable[[], Extractor]) -> Iterator[Any]:
+    """A pool of ``workers`` processes that prepare articles, or None to prepare them here.
+
+    Forked where the platform allows: the workers inherit the rules already loaded (seconds of
+    work each to load again). Callers create the pool before they open DuckDB or start a
+    progress bar, so no thread of theirs is copied mid-flight. Elsewhere the workers are
+    spawned and build their own extractor from ``factory``.
+    """
+    global _worker_extractor
+    if workers <= 1:
+        yield None
+        return
+    if "fork" in multiprocessing.get_all_start_methods():
+        _worker_extractor = extractor
+        ctx, initargs = multiprocessing.get_context("fork"), (None,)
+    else:
+        ctx, initargs = multiprocessing.get_context("spawn"), (factory,)
+    with ctx.Pool(workers, initializer=_init_worker, initargs=initargs) as pool:
+        yield pool
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -133,24 +157,22 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _prepared_batches(jobs: Iterable[tuple[Article, str]], workers: int, batch_size: int,
-                      factory: Callable[[], Extractor], extractor: Extractor) -> Iterator[list[store.Prepared | str]]:
-    """Prepared batches in input order; with workers, the next batch is extracted while one is stored."""
-    if workers <= 1:
+def _prepared_batches(jobs: Iterable[tuple[Article, str]], pool: Any, batch_size: int,
+                      extractor: Extractor) -> Iterator[list[store.Prepared | str]]:
+    """Prepared batches in input order; with a pool, the next batch is extracted while one is stored."""
+    if pool is None:
         for chunk in _chunks(jobs, batch_size):
             yield [prepare(a, h, extractor) for a, h in chunk]
         return
-    # spawn, not fork: the parent has used DuckDB, whose threads a fork would copy mid-flight
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(factory,)) as pool:
-        pending = None
-        for chunk in _chunks(jobs, batch_size):
-            handle = pool.map_async(_prepare_in_worker, chunk, chunksize=max(1, len(chunk) // (4 * workers)))
-            if pending is not None:
-                yield pending.get()
-            pending = handle
+    pending = None
+    for chunk in _chunks(jobs, batch_size):
+        # several chunks per worker, so one slow article does not idle the others
+        handle = pool.map_async(_prepare_in_worker, chunk, chunksize=max(1, len(chunk) // 16))
         if pending is not None:
             yield pending.get()
+        pending = handle
+    if pending is not None:
+        yield pending.get()
 
 
 class _Reporter:
@@ -166,12 +188,12 @@ class _Reporter:
 
 
 def _run_batches(db: str | Path, run: store.Run, summary: Summary, jobs: Iterable[tuple[Article, str]],
-                 save: Callable[..., Counter[str]], workers: int, batch_size: int,
-                 factory: Callable[[], Extractor], extractor: Extractor, out: _Reporter) -> None:
+                 save: Callable[..., Counter[str]], pool: Any, batch_size: int, extractor: Extractor,
+                 out: _Reporter) -> None:
     """Prepare and store every job; record the run's end whatever happens."""
     status = "failed"
     try:
-        for batch in _prepared_batches(jobs, workers, batch_size, factory, extractor):
+        for batch in _prepared_batches(jobs, pool, batch_size, extractor):
             good = [p for p in batch if isinstance(p, store.Prepared)]
             for p in batch:
                 for msg in [p] if isinstance(p, str) else p.warnings:
@@ -212,42 +234,42 @@ def ingest(paths: Iterable[str], db: str | Path = store.DEFAULT_DB, *, workers: 
     extractor = extractor_factory()
     run = store.Run("ingest", extractor.rules_hash, __version__, inputs=paths)
     summary = Summary("ingest")
-    out = _Reporter(report, show_progress)
-    stored = store.record_hashes(db)
     seen: dict[str, tuple[str, str | None]] = {}
+    with _worker_pool(workers, extractor, extractor_factory) as pool:  # first: see _worker_pool
+        out = _Reporter(report, show_progress)
+        stored = store.record_hashes(db)
 
-    def skip(counter: str, msg: str | None = None) -> None:
-        setattr(summary, counter, getattr(summary, counter) + 1)
-        run.pending[counter] += 1
-        if msg:
-            out.report(msg)
-        out.bar.update(1)
+        def skip(counter: str, msg: str | None = None) -> None:
+            setattr(summary, counter, getattr(summary, counter) + 1)
+            run.pending[counter] += 1
+            if msg:
+                out.report(msg)
+            out.bar.update(1)
 
-    def jobs() -> Iterator[tuple[Article, str]]:
-        for item in read_inputs(paths, max_bytes, stdin):
-            if isinstance(item, ReadError):
-                skip("failed", str(item))
-                continue
-            digest = store.record_hash(item)
-            first = seen.get(item.article_id)
-            if first is not None:
-                if first[0] == digest:
+        def jobs() -> Iterator[tuple[Article, str]]:
+            for item in read_inputs(paths, max_bytes, stdin):
+                if isinstance(item, ReadError):
+                    skip("failed", str(item))
+                    continue
+                digest = store.record_hash(item)
+                first = seen.get(item.article_id)
+                if first is not None:
+                    if first[0] == digest:
+                        skip("unchanged")
+                    else:
+                        skip("failed", f"{item.source}: article_id {item.article_id!r} was already read from "
+                                       f"{first[1]} with different content; skipped")
+                    continue
+                seen[item.article_id] = (digest, item.source)
+                if stored.get(item.article_id) == digest:
                     skip("unchanged")
-                else:
-                    skip("failed", f"{item.source}: article_id {item.article_id!r} was already read from "
-                                   f"{first[1]} with different content; skipped")
-                continue
-            seen[item.article_id] = (digest, item.source)
-            if stored.get(item.article_id) == digest:
-                skip("unchanged")
-                continue
-            yield item, digest
+                    continue
+                yield item, digest
 
-    try:
-        _run_batches(db, run, summary, jobs(), store.save_ingest_batch, workers, batch_size,
-                     extractor_factory, extractor, out)
-    finally:
-        out.close()
+        try:
+            _run_batches(db, run, summary, jobs(), store.save_ingest_batch, pool, batch_size, extractor, out)
+        finally:
+            out.close()
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -262,34 +284,33 @@ def reextract(db: str | Path = store.DEFAULT_DB, *, workers: int = 1, force: boo
     extractor = extractor_factory()
     run = store.Run("reextract", extractor.rules_hash, __version__)
     summary = Summary("reextract")
-    out = _Reporter(report, show_progress)
-    con = store.connect(db)
-    try:
-        total = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
-        ids = [r[0] for r in con.execute(store.sql("articles_to_reextract"),
-                                         {"force": force, "rules_hash": extractor.rules_hash}).fetchall()]
-    finally:
-        con.close()
-    summary.skipped = total - len(ids)
+    with _worker_pool(workers, extractor, extractor_factory) as pool:  # first: see _worker_pool
+        out = _Reporter(report, show_progress)
+        con = store.connect(db)
+        try:
+            total = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
+            ids = [r[0] for r in con.execute(store.sql("articles_to_reextract"),
+                                             {"force": force, "rules_hash": extractor.rules_hash}).fetchall()]
+        finally:
+            con.close()
+        summary.skipped = total - len(ids)
 
-    def jobs() -> Iterator[tuple[Article, str]]:
-        for chunk in _chunks(ids, batch_size):
-            con = store.connect(db, read_only=True)
-            try:
-                store.register(con, "batch_ids", {"article_id": chunk})
-                rows = con.execute(store.sql("articles_by_id")).fetchall()
-            finally:
-                con.close()
-            for aid, text, publisher, url, published_at, title, metadata, read_from, _, _ in rows:
-                article = Article(article_id=aid, text=text, publisher=publisher, url=url, title=title,
+        def jobs() -> Iterator[tuple[Article, str]]:
+            for chunk in _chunks(ids, batch_size):
+                con = store.connect(db, read_only=True)
+                try:
+                    store.register(con, "batch_ids", {"article_id": chunk})
+                    rows = con.execute(store.sql("articles_by_id")).fetchall()
+                finally:
+                    con.close()
+                for aid, text, publisher, url, published_at, title, metadata, read_from, _, _ in rows:
+                    yield Article(article_id=aid, text=text, publisher=publisher, url=url, title=title,
                                   published_at=published_at, metadata=json.loads(metadata or "{}"),
-                                  source=read_from)
-                yield article, ""
+                                  source=read_from), ""
 
-    try:
-        _run_batches(db, run, summary, jobs(), store.save_reextract_batch, workers, batch_size,
-                     extractor_factory, extractor, out)
-    finally:
-        out.close()
+        try:
+            _run_batches(db, run, summary, jobs(), store.save_reextract_batch, pool, batch_size, extractor, out)
+        finally:
+            out.close()
     summary.seconds = time.perf_counter() - started
     return summary

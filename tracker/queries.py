@@ -1,0 +1,883 @@
+"""Read-only queries behind the dashboard: every figure it shows is computed here, in DuckDB.
+
+The dashboard never holds the database file open: a DuckDB file admits one process at a time
+while someone writes, so a reader that keeps it open would stall ``tracker ingest``. Instead,
+``snapshot`` copies the claims with their article metadata (``claims_detailed``) into an
+in-memory DuckDB in one short read-only attach, retried while a writer commits, and every
+aggregation then runs on that copy: a million claims take ~3 s to copy once per database
+change and a fraction of a second per query. While an ingest keeps changing the file, the copy
+is refreshed at most every ``REFRESH_SECONDS``. Article texts stay in the file and are read
+per claim (``claim_detail``).
+
+Query functions take a connection to a snapshot (table ``facts``, alias ``c``) and return
+small pandas frames; parameters are always bound, and the only SQL built at run time is the
+choice of fixed fragments in ``where_clause``. Rows for the browser are capped here.
+
+``disagreements`` re-derives the store's ``disagreements`` view for the filtered claims in
+linear time: the view compares statements pairwise, which takes minutes at a million claims;
+the results are the same (tests/test_queries.py compares them).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from tracker import store
+
+ALL = "__all__"      # subgroup filter: every subgroup and the totals
+TOTAL = "__total__"  # subgroup filter: only the figures with no subgroup (the totals)
+Series = Literal["publisher", "source", "attributed_to"]
+SERIES_LABELS: dict[str, str] = {
+    "publisher": "Publisher",
+    "source": "Independent source (syndicated copies once)",
+    "attributed_to": "Attributed source (who is quoted)",
+}
+READ_TIMEOUT = 10.0     # seconds to wait for a writer's batch commit before telling the user
+REFRESH_SECONDS = 10.0  # while the file keeps changing, copy it at most this often
+
+
+def db_path(cli_value: str | None = None) -> str:
+    """The database: ``--db``, else ``$TRACKER_DB``, else ``tracker.duckdb``."""
+    return cli_value or os.environ.get("TRACKER_DB") or store.DEFAULT_DB
+
+
+Stamp = tuple[int, int, int, int]
+
+
+def db_stamp(path: str | Path) -> Stamp | None:
+    """(mtime_ns, size) of the file and of its WAL: changes whenever a writer commits.
+
+    None when there is no database file.
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    try:
+        wal = Path(str(p) + ".wal").stat()
+        w = (wal.st_mtime_ns, wal.st_size)
+    except OSError:
+        w = (0, 0)
+    return (st.st_mtime_ns, st.st_size, *w)
+
+
+class NoDatabase(store.StoreError):
+    """There is no database file at the path."""
+
+
+# ---- snapshots --------------------------------------------------------------------------------
+
+FACT_COLUMNS = """claim_id, article_id, metric, kind, value, value_low, value_high, qualifier, subgroup,
+    planned, parent_claim_id, attributed_to, as_of, publisher, published_at, source, story_id, title, url,
+    quote, sentence, span_start, span_end, number_start, number_end, rule_id, rule_version"""
+
+
+@dataclass
+class Snapshot:
+    """An in-memory copy of the claims of one database state.
+
+    ``stamp`` is the file's stamp taken before the copy, so a commit racing the copy makes
+    the next check see a change and copy again, never the other way round.
+    """
+
+    path: str
+    stamp: Stamp
+    built_at: datetime  # local time, for "data as of"
+    built_monotonic: float
+    seconds: float
+    con: duckdb.DuckDBPyConnection
+    info: dict[str, Any]
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection for one thread (DuckDB connections are not shared across threads)."""
+        return self.con.cursor()
+
+    @property
+    def key(self) -> tuple[str, Stamp]:
+        """What cached query results are keyed on."""
+        return (self.path, self.stamp)
+
+
+def _attach(con: duckdb.DuckDBPyConnection, path: str, timeout: float) -> None:
+    """ATTACH the file read-only, retrying while a writer holds it (as ``store.connect`` does)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    quoted = path.replace("'", "''")
+    while True:
+        try:
+            con.execute(f"ATTACH '{quoted}' AS src (READ_ONLY)")
+            return
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise store.StoreError(f"{path}: {exc}") from None
+            if time.monotonic() >= deadline:
+                raise store.StoreError(f"{path} is busy: another process has been writing to it for "
+                                       f"{timeout:g} s") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
+def build_snapshot(path: str | Path, timeout: float = READ_TIMEOUT,
+                   precompute: Literal["now", "background", "no"] = "background") -> Snapshot:
+    """Copy the claims of the database at ``path`` into memory (see the module docstring),
+    then precompute their disagreements (``precompute_conflicts``)."""
+    path = str(path)
+    stamp = db_stamp(path)
+    if stamp is None:
+        raise NoDatabase(f"{path}: no such database")
+    started = time.perf_counter()
+    con = duckdb.connect(":memory:")
+    try:
+        _attach(con, path, timeout)
+        try:
+            con.execute("USE src")
+            version = store.schema_version(con)
+            if version < store.latest_version():
+                raise store.StoreError(
+                    f"{path} has schema version {version}; this tracker needs {store.latest_version()}: "
+                    f"run `tracker migrate --db {path}`" if version else f"{path} is not a tracker database")
+            con.execute("USE memory")
+            con.execute(f"CREATE TABLE facts AS SELECT {FACT_COLUMNS} FROM src.claims_detailed")
+            row = con.execute("""
+                SELECT (SELECT count(*) FROM src.articles),
+                       (SELECT max(finished_at) FROM src.runs WHERE status = 'completed')""").fetchone()
+        finally:
+            con.execute("USE memory")
+            con.execute("DETACH src")  # the file is free again: writers need not wait for the rest
+    except BaseException:
+        con.close()
+        raise
+    assert row is not None
+    seconds = time.perf_counter() - started
+    snap = Snapshot(path, stamp, datetime.now(), time.monotonic(), seconds, con,
+                    {"articles": row[0], "last_ingest": row[1]})
+    if precompute == "now":
+        precompute_conflicts(snap)
+    elif precompute == "background":
+        threading.Thread(target=precompute_conflicts, args=(snap,), name="tracker-conflicts", daemon=True).start()
+    return snap
+
+
+def precompute_conflicts(snap: Snapshot) -> None:
+    """The disagreements of all claims, so that choosing a metric, subgroup or dates only
+    filters these tables (see ``disagreements``); until they exist, queries compute live.
+    About three times the copy time, so it runs after the copy, in the background."""
+    con = snap.cursor()
+    try:
+        create_conflict_tables(con)
+    except duckdb.Error:
+        pass  # a snapshot dropped meanwhile; queries go on computing live
+    finally:
+        con.close()
+
+
+def create_conflict_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """``conflict_ends`` and ``conflict_groups`` over every dated claim of ``facts``."""
+    con.execute(f"CREATE OR REPLACE TABLE conflict_ends AS {_ENDS.format(where='c.as_of IS NOT NULL')} "
+                "SELECT * FROM ends WHERE is_low OR is_high")
+    con.execute(f"CREATE OR REPLACE TABLE conflict_groups AS WITH ends AS (SELECT * FROM conflict_ends) {_GROUPS}")
+    con.execute("CREATE OR REPLACE TABLE conflicts_ready AS SELECT now() AS at")  # created last: the flag
+
+
+def conflicts_ready(con: duckdb.DuckDBPyConnection) -> bool:
+    """True once ``precompute_conflicts`` has finished on this snapshot."""
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'conflicts_ready'").fetchone()
+    return bool(row and row[0])
+
+
+@dataclass
+class _Entry:
+    """The snapshots of one database file: the one served, and a refresh in progress."""
+
+    current: Snapshot | None = None
+    refreshing: threading.Thread | None = None
+    error: str | None = None  # why the last background refresh failed
+    first_build: threading.Lock = field(default_factory=threading.Lock)
+
+
+_entries: dict[str, _Entry] = {}
+_entries_lock = threading.Lock()
+
+
+def _refresh(entry: _Entry, path: str) -> None:
+    try:
+        entry.current = build_snapshot(path)
+        entry.error = None
+    except store.StoreError as exc:
+        entry.error = str(exc)
+    finally:
+        entry.refreshing = None
+
+
+def snapshot(path: str | Path, *, background: bool = True, force: bool = False,
+             refresh_seconds: float = REFRESH_SECONDS) -> Snapshot:
+    """The snapshot to answer from. Raises ``NoDatabase`` or ``store.StoreError``.
+
+    The first call copies the database (other sessions wait and share the copy). Later,
+    when the file has changed, the current snapshot is still returned at once while a
+    fresh one is copied in a background thread (``background=False``: copied before
+    returning), so a user never waits for a refresh. A refresh starts at most every
+    ``refresh_seconds`` or three copy-times, whichever is longer, so an ingest that commits
+    every second does not keep the dashboard copying; ``force`` starts one now.
+    """
+    key = str(Path(path).resolve())
+    with _entries_lock:
+        entry = _entries.setdefault(key, _Entry())
+    stamp = db_stamp(path)
+    if stamp is None:
+        entry.current = None
+        raise NoDatabase(f"{path}: no such database")
+    current = entry.current
+    if current is None:
+        with entry.first_build:
+            if entry.current is None:
+                entry.current = build_snapshot(path)
+            return entry.current
+    if current.stamp == stamp and not force:
+        return current
+    if not background:
+        entry.current = build_snapshot(path)
+        return entry.current
+    with _entries_lock:
+        due = time.monotonic() - current.built_monotonic >= max(refresh_seconds, 3 * current.seconds)
+        if entry.refreshing is None and (due or force):
+            entry.refreshing = threading.Thread(target=_refresh, args=(entry, str(path)),
+                                                name="tracker-snapshot", daemon=True)
+            entry.refreshing.start()
+    return current
+
+
+def refresh_state(path: str | Path) -> tuple[bool, str | None]:
+    """(a refresh is running, why the last one failed) for the status line."""
+    entry = _entries.get(str(Path(path).resolve()))
+    if entry is None:
+        return False, None
+    return entry.refreshing is not None, entry.error
+
+
+def is_stale(snap: Snapshot) -> bool:
+    """True when the file has changed since the snapshot was copied."""
+    return db_stamp(snap.path) != snap.stamp
+
+
+def article_text(path: str | Path, article_id: str, timeout: float = READ_TIMEOUT) -> tuple[str, str | None] | None:
+    """(text, published_at_source) of one article, read from the file itself."""
+    con = store.connect(path, read_only=True, timeout=timeout)
+    try:
+        row = con.execute("SELECT text, published_at_source FROM articles WHERE article_id = $a",
+                          {"a": article_id}).fetchone()
+    finally:
+        con.close()
+    return (row[0], row[1]) if row else None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user narrowed the claims to. Empty tuples mean "no restriction"."""
+
+    metric: str | None = None
+    subgroup: str = ALL
+    kind: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    include_undated: bool = True
+    include_planned: bool = True
+    publishers: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    qualifiers: tuple[str, ...] = ()
+    search: str = ""
+
+    def without_metric(self) -> "Filters":
+        """The same filters for every metric (subgroup and kind are per metric)."""
+        return Filters(None, ALL, None, self.date_from, self.date_to, self.include_undated,
+                       self.include_planned, self.publishers, self.sources, self.qualifiers, self.search)
+
+
+@dataclass
+class Where:
+    """A WHERE clause over ``facts`` (alias ``c``) and its bound parameters."""
+
+    sql: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def where_clause(f: Filters, dated_only: bool = False) -> Where:
+    """The conditions for ``f``; every value is a bound ``$parameter``."""
+    parts: list[str] = []
+    p: dict[str, Any] = {}
+    if f.metric is not None:
+        parts.append("c.metric = $metric")
+        p["metric"] = f.metric
+    if f.subgroup == TOTAL:
+        parts.append("c.subgroup IS NULL")
+    elif f.subgroup != ALL:
+        parts.append("c.subgroup = $subgroup")
+        p["subgroup"] = f.subgroup
+    if f.kind is not None:
+        parts.append("c.kind = $kind")
+        p["kind"] = f.kind
+    if not f.include_planned:
+        parts.append("NOT c.planned")
+    if f.date_from is not None or f.date_to is not None:
+        p["d0"] = f.date_from or date(1, 1, 1)
+        p["d1"] = f.date_to or date(9999, 12, 31)
+        undated = "" if dated_only or not f.include_undated else " OR c.as_of IS NULL"
+        parts.append(f"(c.as_of BETWEEN $d0 AND $d1{undated})")
+    elif dated_only or not f.include_undated:
+        parts.append("c.as_of IS NOT NULL")
+    if dated_only:
+        parts.append("c.as_of IS NOT NULL")
+    for name, col, values in (("publishers", "c.publisher", f.publishers),
+                              ("sources", "c.attributed_to", f.sources),
+                              ("qualifiers", "c.qualifier", f.qualifiers)):
+        if values:
+            parts.append(f"list_contains(CAST(${name} AS VARCHAR[]), {col})")
+            p[name] = list(values)
+    q = f.search.strip()
+    if q:
+        # A substring match with no pattern syntax exposed. Arabic has no case, and lower()
+        # on a million Arabic strings costs seconds, so a search without cased letters is a
+        # plain contains(); one with Latin letters is a case-insensitive RE2 match of the
+        # escaped text (several times faster than lower()).
+        cols = ["c.sentence", "c.quote", "c.title", "c.publisher", "c.attributed_to"]
+        if q.lower() != q.upper():
+            tests = [f"regexp_matches({col}, $q)" for col in cols]
+            p["q"] = "(?i)" + _re2_literal(q)
+        else:
+            tests = [f"contains({col}, $q)" for col in cols]
+            p["q"] = q
+        parts.append("COALESCE(" + " OR ".join(tests) + ", FALSE)")
+    return Where(" AND ".join(parts) if parts else "TRUE", p)
+
+
+def _re2_literal(text: str) -> str:
+    """``text`` as an RE2 pattern matching itself: every ASCII punctuation mark escaped."""
+    return "".join("\\" + ch if ch.isascii() and not ch.isalnum() and not ch.isspace() else ch for ch in text)
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or {}).df()
+
+
+# ---- what is in the database ----------------------------------------------------------------
+
+def summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Claim counts for the header: claims, undated claims, first and last as-of day."""
+    row = con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE as_of IS NULL), min(as_of), max(as_of),
+               count(DISTINCT metric)
+        FROM facts""").fetchone()
+    assert row is not None
+    return {"claims": row[0], "undated": row[1], "first_day": row[2], "last_day": row[3], "metrics": row[4]}
+
+
+def metric_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Claims per metric (unfiltered): metric, n_claims, n_undated."""
+    return _df(con, """
+        SELECT metric, count(*) AS n_claims, count(*) FILTER (WHERE as_of IS NULL) AS n_undated
+        FROM facts GROUP BY metric ORDER BY n_claims DESC, metric""")
+
+
+def facet_values(con: duckdb.DuckDBPyConnection, column: Literal["subgroup", "kind", "publisher", "attributed_to"],
+                 metric: str | None, limit: int = 300) -> pd.DataFrame:
+    """The most frequent values of a column (for a metric): value, n. NULLs are left out."""
+    col = {"subgroup": "subgroup", "kind": "kind", "publisher": "publisher", "attributed_to": "attributed_to"}[column]
+    return _df(con, f"""
+        SELECT {col} AS value, count(*) AS n FROM facts
+        WHERE {col} IS NOT NULL AND ($metric IS NULL OR metric = $metric)
+        GROUP BY 1 ORDER BY n DESC, value LIMIT $limit""", {"metric": metric, "limit": limit})
+
+
+def day_range(con: duckdb.DuckDBPyConnection, metric: str | None) -> tuple[date | None, date | None]:
+    """First and last as-of day of the claims (of a metric)."""
+    row = con.execute("SELECT min(as_of), max(as_of) FROM facts WHERE $metric IS NULL OR metric = $metric",
+                      {"metric": metric}).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+# ---- overview -------------------------------------------------------------------------------
+
+def overview(con: duckdb.DuckDBPyConnection, f: Filters, kinds: dict[str, str],
+             recent_days: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each metric's latest figure per independent source, and how far apart they are.
+
+    ``kinds`` maps a metric to the kind its headline figure has (killed: cumulative), so a
+    day's event count is not compared with a toll. Only totals (no subgroup), not planned.
+    A source's latest figure is its last as-of day's (the highest when it gave several that
+    day); sources whose latest day is more than ``recent_days`` before the metric's latest
+    day are listed but left out of the spread.
+
+    Returns (per_metric, per_source). per_metric: metric, latest_day, n_sources, n_recent,
+    min_value, max_value, relative_spread, n_claims. per_source: metric, source, day, value,
+    value_low, value_high, qualifier, quote, claim_id, recent.
+    """
+    w = where_clause(Filters(**{**f.without_metric().__dict__, "subgroup": TOTAL, "include_planned": False}),
+                     dated_only=True)
+    params = {**w.params, "km": list(kinds), "kk": list(kinds.values()), "recent": recent_days}
+    per_source = _df(con, f"""
+        WITH headline AS (
+            SELECT c.* FROM facts AS c
+            JOIN (SELECT unnest(CAST($km AS VARCHAR[])) AS metric,
+                         unnest(CAST($kk AS VARCHAR[])) AS kind) AS k
+              ON k.metric = c.metric AND k.kind = c.kind
+            WHERE {w.sql}
+        ),
+        latest AS (
+            SELECT metric, source,
+                   arg_max(struct_pack(day := as_of, value := value, value_low := value_low,
+                                       value_high := value_high, qualifier := qualifier,
+                                       quote := quote, claim_id := claim_id),
+                           struct_pack(d := as_of, v := value)) AS s
+            FROM headline GROUP BY metric, source
+        )
+        SELECT metric, source, s.day AS day, s.value AS value, s.value_low AS value_low,
+               s.value_high AS value_high, s.qualifier AS qualifier, s.quote AS quote,
+               s.claim_id AS claim_id,
+               s.day >= max(s.day) OVER (PARTITION BY metric) - CAST($recent AS INTEGER) AS recent
+        FROM latest ORDER BY metric, day DESC, value DESC""", params)
+    per_metric = _df(con, f"""
+        WITH headline AS (
+            SELECT c.* FROM facts AS c
+            JOIN (SELECT unnest(CAST($km AS VARCHAR[])) AS metric,
+                         unnest(CAST($kk AS VARCHAR[])) AS kind) AS k
+              ON k.metric = c.metric AND k.kind = c.kind
+            WHERE {w.sql}
+        ),
+        latest AS (
+            SELECT metric, source, max(as_of) AS day,
+                   arg_max(value, struct_pack(d := as_of, v := value)) AS value,
+                   count(*) AS n
+            FROM headline GROUP BY metric, source
+        ),
+        marked AS (
+            SELECT *, day >= max(day) OVER (PARTITION BY metric) - CAST($recent AS INTEGER) AS recent
+            FROM latest
+        )
+        SELECT metric, max(day) AS latest_day, count(*) AS n_sources,
+               count(*) FILTER (WHERE recent) AS n_recent,
+               min(value) FILTER (WHERE recent) AS min_value,
+               max(value) FILTER (WHERE recent) AS max_value,
+               (max(value) FILTER (WHERE recent) - min(value) FILTER (WHERE recent))
+                   / NULLIF(max(value) FILTER (WHERE recent), 0) AS relative_spread,
+               sum(n) AS n_claims
+        FROM marked GROUP BY metric ORDER BY metric""", params)
+    return per_metric, per_source
+
+
+# ---- timeline -------------------------------------------------------------------------------
+
+def timeline(con: duckdb.DuckDBPyConnection, f: Filters, series: Series = "publisher",
+             max_series: int = 12, max_rows: int = 4000) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Each distinct figure per series and as-of day, for the chart.
+
+    One row per (series, day, value, interval, qualifier): n_mentions, one example quote and
+    claim id (the earliest published), the subgroup. Only the ``max_series`` series with the
+    most claims are kept and at most ``max_rows`` rows (the latest days), so the browser gets
+    a bounded payload; ``info`` says how many claims, series and undated claims were left out.
+    Bounds of open intervals are NULL; the chart draws them to its edge.
+    """
+    w = where_clause(f, dated_only=False)
+    col = {"publisher": "c.publisher", "source": "c.source", "attributed_to": "c.attributed_to"}[series]
+    params = {**w.params, "max_series": max_series, "max_rows": max_rows}
+    df = _df(con, f"""
+        WITH filtered AS (
+            SELECT c.*, COALESCE({col}, '(unattributed)') AS series FROM facts AS c WHERE {w.sql}
+        ),
+        ranked AS (
+            SELECT series, count(*) AS n FROM filtered WHERE as_of IS NOT NULL
+            GROUP BY series ORDER BY n DESC, series LIMIT $max_series
+        ),
+        rows AS (
+            SELECT f.series, f.as_of AS day, f.subgroup, f.value, f.value_low, f.value_high, f.qualifier,
+                   bool_or(f.planned) AS planned,
+                   count(*) AS n_mentions,
+                   arg_min(f.quote, struct_pack(p := f.published_at, id := f.claim_id)) AS quote,
+                   arg_min(f.publisher, struct_pack(p := f.published_at, id := f.claim_id)) AS publisher,
+                   arg_min(f.attributed_to, struct_pack(p := f.published_at, id := f.claim_id)) AS attributed_to,
+                   min(f.claim_id) AS claim_id
+            FROM filtered AS f SEMI JOIN ranked USING (series)
+            WHERE f.as_of IS NOT NULL
+            GROUP BY ALL
+        )
+        SELECT * FROM rows ORDER BY day DESC, series, value LIMIT $max_rows""", params)
+    counts = con.execute(f"""
+        WITH filtered AS (
+            SELECT COALESCE({col}, '(unattributed)') AS series, c.as_of FROM facts AS c WHERE {w.sql}
+        )
+        SELECT count(*) FILTER (WHERE as_of IS NOT NULL), count(*) FILTER (WHERE as_of IS NULL),
+               count(DISTINCT series) FILTER (WHERE as_of IS NOT NULL)
+        FROM filtered""", w.params).fetchone()
+    assert counts is not None
+    info = {"dated": counts[0], "undated": counts[1], "series": counts[2], "series_shown": min(counts[2], max_series),
+            "rows": len(df), "rows_capped": int(len(df) >= max_rows)}
+    return df.sort_values(["day", "series"]).reset_index(drop=True), info
+
+
+# ---- disagreements --------------------------------------------------------------------------
+
+# The store's `disagreements` view (window 1 day), re-derived in linear time.
+#
+# A statement (timeline row) on day d conflicts with the statements of day D (d-1, d, d+1)
+# that are independent of it exactly when the most extreme independent bound of day D
+# excludes it. "Independent" is the view's test: a different source, or the same source
+# with two different named attributions. So per (group, day) it is enough to know the
+# two sources with the highest lower bound (the best one may be the statement's own source)
+# and, within each source, the two attributions with the highest lower bound; likewise for
+# the lowest upper bound. Bounds are compared as (value, open) so that an open bound wins a
+# tie: "more than 40000" excludes 40000, "at least 40000" does not.
+#
+# The view assigns each conflicting pair to the group of its earlier day; a cumulative toll
+# that is lower on the later day (lo earlier than hi) is no conflict. For group g = day d:
+#   s on d:   low end  if it is below day d, or (not cumulative) below day d+1;
+#             high end if it is above day d or above day d+1;
+#   s on d+1: low end  if it is below day d;  high end if (not cumulative) above day d.
+_STATEMENT_KEY = "metric, subgroup_key, kind, planned, source, attributed_to, day, value, value_low, value_high, qualifier"
+
+_ENDS = """
+WITH statements AS MATERIALIZED (
+    SELECT c.metric, any_value(c.subgroup) AS subgroup, COALESCE(c.subgroup, '') AS subgroup_key, c.kind,
+           c.planned, c.source, c.attributed_to, c.as_of AS day, c.value, c.value_low, c.value_high,
+           c.qualifier, c.qualifier = 'more_than' AS low_open, c.qualifier = 'less_than' AS high_open,
+           c.source || COALESCE(' / ' || c.attributed_to, '') AS voice,
+           -- integer join keys: the group (metric, subgroup, kind, planned) and the source
+           hash(c.metric, COALESCE(c.subgroup, ''), c.kind, c.planned) AS gk, hash(c.source) AS sk
+    FROM facts AS c
+    WHERE {where}
+    GROUP BY c.metric, subgroup_key, c.kind, c.planned, c.source, c.attributed_to, c.as_of, c.value,
+             c.value_low, c.value_high, c.qualifier
+),
+-- per source (and per attribution within a source) and day: its most extreme bounds
+by_source AS (
+    SELECT gk, day, source, lo.v AS lo_v, lo.o AS lo_o, hi.v AS hi_v, NOT hi.c AS hi_o
+    FROM (
+        SELECT gk, day, source,
+               max(struct_pack(v := value_low, o := low_open)) FILTER (WHERE value_low IS NOT NULL) AS lo,
+               min(struct_pack(v := value_high, c := NOT high_open)) FILTER (WHERE value_high IS NOT NULL) AS hi
+        FROM statements GROUP BY ALL)
+),
+by_attr AS (
+    SELECT gk, day, sk, attributed_to, lo.v AS lo_v, lo.o AS lo_o, hi.v AS hi_v, NOT hi.c AS hi_o
+    FROM (
+        SELECT gk, day, sk, attributed_to,
+               max(struct_pack(v := value_low, o := low_open)) FILTER (WHERE value_low IS NOT NULL) AS lo,
+               min(struct_pack(v := value_high, c := NOT high_open)) FILTER (WHERE value_high IS NOT NULL) AS hi
+        FROM statements WHERE attributed_to IS NOT NULL GROUP BY ALL)
+),
+-- per day: the two sources with the highest lower bound and the two with the lowest upper bound
+day_sources AS (
+    SELECT gk, day,
+           any_value(source) FILTER (WHERE rl = 1) AS lo1_k,
+           any_value(lo_v) FILTER (WHERE rl = 1) AS lo1_v, any_value(lo_o) FILTER (WHERE rl = 1) AS lo1_o,
+           any_value(lo_v) FILTER (WHERE rl = 2) AS lo2_v, any_value(lo_o) FILTER (WHERE rl = 2) AS lo2_o,
+           any_value(source) FILTER (WHERE rh = 1) AS hi1_k,
+           any_value(hi_v) FILTER (WHERE rh = 1) AS hi1_v, any_value(hi_o) FILTER (WHERE rh = 1) AS hi1_o,
+           any_value(hi_v) FILTER (WHERE rh = 2) AS hi2_v, any_value(hi_o) FILTER (WHERE rh = 2) AS hi2_o
+    FROM (
+        SELECT *,
+               row_number() OVER (PARTITION BY gk, day
+                                  ORDER BY lo_v DESC NULLS LAST, lo_o DESC) AS rl,
+               row_number() OVER (PARTITION BY gk, day
+                                  ORDER BY hi_v ASC NULLS LAST, hi_o DESC) AS rh
+        FROM by_source)
+    WHERE rl <= 2 OR rh <= 2
+    GROUP BY ALL
+),
+-- per day and source: the two attributions with the highest lower / lowest upper bound
+day_attrs AS (
+    SELECT gk, day, sk,
+           any_value(attributed_to) FILTER (WHERE rl = 1) AS lo1_k,
+           any_value(lo_v) FILTER (WHERE rl = 1) AS lo1_v, any_value(lo_o) FILTER (WHERE rl = 1) AS lo1_o,
+           any_value(lo_v) FILTER (WHERE rl = 2) AS lo2_v, any_value(lo_o) FILTER (WHERE rl = 2) AS lo2_o,
+           any_value(attributed_to) FILTER (WHERE rh = 1) AS hi1_k,
+           any_value(hi_v) FILTER (WHERE rh = 1) AS hi1_v, any_value(hi_o) FILTER (WHERE rh = 1) AS hi1_o,
+           any_value(hi_v) FILTER (WHERE rh = 2) AS hi2_v, any_value(hi_o) FILTER (WHERE rh = 2) AS hi2_o
+    FROM (
+        SELECT *,
+               row_number() OVER (PARTITION BY gk, day, sk
+                                  ORDER BY lo_v DESC NULLS LAST, lo_o DESC) AS rl,
+               row_number() OVER (PARTITION BY gk, day, sk
+                                  ORDER BY hi_v ASC NULLS LAST, hi_o DESC) AS rh
+        FROM by_attr)
+    WHERE rl <= 2 OR rh <= 2
+    GROUP BY ALL
+),
+-- for every statement and each of the days d-1 (prev), d (same), d+1 (next): the most
+-- extreme bound of an independent statement, from another source (ds_) or from another
+-- attribution of its own source (da_)
+probes AS (
+    SELECT s.*,
+        CASE WHEN ds_prev.lo1_k IS DISTINCT FROM s.source THEN ds_prev.lo1_v ELSE ds_prev.lo2_v END AS ds_prev_lo_v,
+        CASE WHEN ds_prev.lo1_k IS DISTINCT FROM s.source THEN ds_prev.lo1_o ELSE ds_prev.lo2_o END AS ds_prev_lo_o,
+        CASE WHEN ds_prev.hi1_k IS DISTINCT FROM s.source THEN ds_prev.hi1_v ELSE ds_prev.hi2_v END AS ds_prev_hi_v,
+        CASE WHEN ds_prev.hi1_k IS DISTINCT FROM s.source THEN ds_prev.hi1_o ELSE ds_prev.hi2_o END AS ds_prev_hi_o,
+        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_prev.lo1_k <> s.attributed_to THEN da_prev.lo1_v ELSE da_prev.lo2_v END AS da_prev_lo_v,
+        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_prev.lo1_k <> s.attributed_to THEN da_prev.lo1_o ELSE da_prev.lo2_o END AS da_prev_lo_o,
+        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_prev.hi1_k <> s.attributed_to THEN da_prev.hi1_v ELSE da_prev.hi2_v END AS da_prev_hi_v,
+        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_prev.hi1_k <> s.attributed_to THEN da_prev.hi1_o ELSE da_prev.hi2_o END AS da_prev_hi_o,
+        CASE WHEN ds_same.lo1_k IS DISTINCT FROM s.source THEN ds_same.lo1_v ELSE ds_same.lo2_v END AS ds_same_lo_v,
+        CASE WHEN ds_same.lo1_k IS DISTINCT FROM s.source THEN ds_same.lo1_o ELSE ds_same.lo2_o END AS ds_same_lo_o,
+        CASE WHEN ds_same.hi1_k IS DISTINCT FROM s.source THEN ds_same.hi1_v ELSE ds_same.hi2_v END AS ds_same_hi_v,
+        CASE WHEN ds_same.hi1_k IS DISTINCT FROM s.source THEN ds_same.hi1_o ELSE ds_same.hi2_o END AS ds_same_hi_o,
+        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_same.lo1_k <> s.attributed_to THEN da_same.lo1_v ELSE da_same.lo2_v END AS da_same_lo_v,
+        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_same.lo1_k <> s.attributed_to THEN da_same.lo1_o ELSE da_same.lo2_o END AS da_same_lo_o,
+        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_same.hi1_k <> s.attributed_to THEN da_same.hi1_v ELSE da_same.hi2_v END AS da_same_hi_v,
+        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_same.hi1_k <> s.attributed_to THEN da_same.hi1_o ELSE da_same.hi2_o END AS da_same_hi_o,
+        CASE WHEN ds_next.lo1_k IS DISTINCT FROM s.source THEN ds_next.lo1_v ELSE ds_next.lo2_v END AS ds_next_lo_v,
+        CASE WHEN ds_next.lo1_k IS DISTINCT FROM s.source THEN ds_next.lo1_o ELSE ds_next.lo2_o END AS ds_next_lo_o,
+        CASE WHEN ds_next.hi1_k IS DISTINCT FROM s.source THEN ds_next.hi1_v ELSE ds_next.hi2_v END AS ds_next_hi_v,
+        CASE WHEN ds_next.hi1_k IS DISTINCT FROM s.source THEN ds_next.hi1_o ELSE ds_next.hi2_o END AS ds_next_hi_o,
+        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_next.lo1_k <> s.attributed_to THEN da_next.lo1_v ELSE da_next.lo2_v END AS da_next_lo_v,
+        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_next.lo1_k <> s.attributed_to THEN da_next.lo1_o ELSE da_next.lo2_o END AS da_next_lo_o,
+        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_next.hi1_k <> s.attributed_to THEN da_next.hi1_v ELSE da_next.hi2_v END AS da_next_hi_v,
+        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_next.hi1_k <> s.attributed_to THEN da_next.hi1_o ELSE da_next.hi2_o END AS da_next_hi_o
+    FROM statements AS s
+    LEFT JOIN day_sources AS ds_prev
+      ON ds_prev.gk = s.gk AND ds_prev.day = s.day + (-1)
+    LEFT JOIN day_attrs AS da_prev
+      ON da_prev.gk = s.gk AND da_prev.day = s.day + (-1) AND da_prev.sk = s.sk
+    LEFT JOIN day_sources AS ds_same
+      ON ds_same.gk = s.gk AND ds_same.day = s.day + (0)
+    LEFT JOIN day_attrs AS da_same
+      ON da_same.gk = s.gk AND da_same.day = s.day + (0) AND da_same.sk = s.sk
+    LEFT JOIN day_sources AS ds_next
+      ON ds_next.gk = s.gk AND ds_next.day = s.day + (1)
+    LEFT JOIN day_attrs AS da_next
+      ON da_next.gk = s.gk AND da_next.day = s.day + (1) AND da_next.sk = s.sk
+),
+per_statement AS MATERIALIZED (
+    SELECT * FROM (
+        SELECT metric, subgroup_key, kind, planned, source, attributed_to, day, value, value_low,
+               value_high, qualifier, subgroup, voice,
+        COALESCE((value_high < ds_prev_lo_v OR (value_high = ds_prev_lo_v AND (high_open OR ds_prev_lo_o))) OR (value_high < da_prev_lo_v OR (value_high = da_prev_lo_v AND (high_open OR da_prev_lo_o))), FALSE) AS below_prev,
+        COALESCE((value_low > ds_prev_hi_v OR (value_low = ds_prev_hi_v AND (low_open OR ds_prev_hi_o))) OR (value_low > da_prev_hi_v OR (value_low = da_prev_hi_v AND (low_open OR da_prev_hi_o))), FALSE) AS above_prev,
+        COALESCE((value_high < ds_same_lo_v OR (value_high = ds_same_lo_v AND (high_open OR ds_same_lo_o))) OR (value_high < da_same_lo_v OR (value_high = da_same_lo_v AND (high_open OR da_same_lo_o))), FALSE) AS below_same,
+        COALESCE((value_low > ds_same_hi_v OR (value_low = ds_same_hi_v AND (low_open OR ds_same_hi_o))) OR (value_low > da_same_hi_v OR (value_low = da_same_hi_v AND (low_open OR da_same_hi_o))), FALSE) AS above_same,
+        COALESCE((value_high < ds_next_lo_v OR (value_high = ds_next_lo_v AND (high_open OR ds_next_lo_o))) OR (value_high < da_next_lo_v OR (value_high = da_next_lo_v AND (high_open OR da_next_lo_o))), FALSE) AS below_next,
+        COALESCE((value_low > ds_next_hi_v OR (value_low = ds_next_hi_v AND (low_open OR ds_next_hi_o))) OR (value_low > da_next_hi_v OR (value_low = da_next_hi_v AND (low_open OR da_next_hi_o))), FALSE) AS above_next
+        FROM probes)
+    WHERE below_prev OR above_prev OR below_same OR above_same OR below_next OR above_next
+),
+ends AS (
+    -- as the earlier day of its group (group = its own day)
+    SELECT *, day AS first_day,
+           CASE WHEN (kind <> 'cumulative' AND below_next) OR above_next THEN day + 1 ELSE day END AS last_day,
+           below_same OR (kind <> 'cumulative' AND below_next) AS is_low,
+           above_same OR above_next AS is_high
+    FROM per_statement
+    UNION ALL
+    -- as the later day of the group of the day before
+    SELECT *, day - 1 AS first_day, day AS last_day,
+           below_prev AS is_low,
+           kind <> 'cumulative' AND above_prev AS is_high
+    FROM per_statement
+)
+"""
+
+_GROUPS = """
+SELECT
+    md5(concat_ws('|', metric, subgroup_key, kind, planned, first_day))[:16] AS conflict_id,
+    metric, any_value(subgroup) AS subgroup, kind, planned, first_day,
+    max(last_day) AS last_day,
+    count(DISTINCT voice) AS n_sources,
+    min(value) AS min_value,
+    max(value) AS max_value,
+    (max(value) - min(value)) / NULLIF(max(value), 0) AS relative_spread,
+    list_sort(list(DISTINCT voice)) AS sources
+FROM ends
+WHERE is_low OR is_high
+GROUP BY metric, subgroup_key, kind, planned, first_day
+"""
+
+
+def _claim_level(f: Filters) -> bool:
+    """True when ``f`` keeps some claims of a statement and not others (publishers, attributed
+    sources, qualifiers, text): the precomputed disagreements do not apply."""
+    return bool(f.publishers or f.sources or f.qualifiers or f.search.strip())
+
+
+def _group_where(f: Filters, alias: str = "g") -> Where:
+    """Conditions on the group columns (metric, subgroup, kind, planned) and on first_day.
+
+    A group of day d depends on the claims of days d and d+1 only, so keeping the groups
+    whose first day lies in [from, to] is exact.
+    """
+    parts, p = [], {}
+    if f.metric is not None:
+        parts.append(f"{alias}.metric = $metric")
+        p["metric"] = f.metric
+    if f.subgroup == TOTAL:
+        parts.append(f"{alias}.subgroup IS NULL")
+    elif f.subgroup != ALL:
+        parts.append(f"{alias}.subgroup = $subgroup")
+        p["subgroup"] = f.subgroup
+    if f.kind is not None:
+        parts.append(f"{alias}.kind = $kind")
+        p["kind"] = f.kind
+    if not f.include_planned:
+        parts.append(f"NOT {alias}.planned")
+    if f.date_from is not None:
+        parts.append(f"{alias}.first_day >= $g0")  # not $d0: live queries bind both
+        p["g0"] = f.date_from
+    if f.date_to is not None:
+        parts.append(f"{alias}.first_day <= $g1")
+        p["g1"] = f.date_to
+    return Where(" AND ".join(parts) if parts else "TRUE", p)
+
+
+def _live_where(f: Filters) -> Where:
+    """The claims a live computation needs: the filtered ones, up to the day after ``date_to``."""
+    widened = Filters(**{**f.__dict__, "date_to": None if f.date_to is None else f.date_to + timedelta(days=1)})
+    return where_clause(widened, dated_only=True)
+
+
+_ORDER = " ORDER BY relative_spread DESC NULLS LAST, n_sources DESC, first_day DESC, conflict_id"
+
+
+def disagreements(con: duckdb.DuckDBPyConnection, f: Filters, limit: int | None = 500) -> pd.DataFrame:
+    """Conflicting figures of independent sources within a day of each other, most severe first.
+
+    The rows of the store's ``disagreements`` view for the filtered claims, without the claim
+    id lists (``disagreement_claims`` gives them for one row): conflict_id, metric, subgroup,
+    kind, planned, first_day, last_day, n_sources, min_value, max_value, relative_spread,
+    sources. Filters on metric, subgroup, kind, planned and dates select among the groups the
+    snapshot precomputed; the other filters change which statements exist, so the groups are
+    computed again from the filtered claims.
+    """
+    params: dict[str, Any] = {}
+    if limit is not None:
+        params["limit"] = limit
+    tail = _ORDER + (" LIMIT $limit" if limit is not None else "")
+    g = _group_where(f)
+    if not _claim_level(f) and conflicts_ready(con):
+        return _df(con, f"SELECT * FROM conflict_groups AS g WHERE {g.sql}{tail}", {**params, **g.params})
+    w = _live_where(f)
+    return _df(con, _ENDS.format(where=w.sql) + f"SELECT * FROM ({_GROUPS}) AS g WHERE {g.sql}{tail}",
+               {**params, **w.params, **g.params})
+
+
+def disagreement_claims(con: duckdb.DuckDBPyConnection, f: Filters, row: dict[str, Any]) -> pd.DataFrame:
+    """The claims on each side of one disagreement (a row of ``disagreements``).
+
+    Returns the claims (``CLAIM_COLUMNS`` and offsets) with ``side``: 'low' or 'high' (a
+    claim can be on both sides, against different statements), lowest value first.
+    """
+    first = row["first_day"]
+    first = first.date() if isinstance(first, datetime) else first
+    sub = row["subgroup"]
+    sub = None if sub is None or (isinstance(sub, float) and pd.isna(sub)) else str(sub)  # pandas: NaN for NULL
+    group = Filters(metric=row["metric"], subgroup=TOTAL if sub is None else sub, kind=row["kind"])
+    params: dict[str, Any] = {"first": first, "planned": bool(row["planned"])}
+    # Only the group's two days matter: a group of day d depends on nothing else.
+    narrowed = Filters(**{**f.__dict__, "metric": group.metric, "subgroup": group.subgroup,
+                          "kind": group.kind, "date_from": None, "date_to": None})
+    w = where_clause(narrowed if _claim_level(f) else group, dated_only=True)
+    claims_where = f"{w.sql} AND c.planned = $planned AND c.as_of BETWEEN $first AND $first + 1"
+    params.update(w.params)
+    if _claim_level(f) or not conflicts_ready(con):
+        ends = _ENDS.format(where=claims_where)
+    else:
+        ends = ("WITH ends AS (SELECT * FROM conflict_ends AS e WHERE e.metric = $metric AND e.kind = $kind "
+                "AND e.subgroup_key = $subgroup_key AND e.planned = $planned AND e.first_day = $first)")
+        params.update({"metric": group.metric, "kind": group.kind, "subgroup_key": sub or ""})
+    keys = [k.strip() for k in _STATEMENT_KEY.split(",")]
+    on = " AND ".join(
+        f"e.{k} IS NOT DISTINCT FROM " + ("COALESCE(c.subgroup, '')" if k == "subgroup_key" else
+                                           "c.as_of" if k == "day" else f"c.{k}")
+        for k in keys)
+    return _df(con, ends + f"""
+        , sides AS (
+            SELECT DISTINCT {_STATEMENT_KEY}, 'low' AS side FROM ends WHERE first_day = $first AND is_low
+            UNION
+            SELECT DISTINCT {_STATEMENT_KEY}, 'high' AS side FROM ends WHERE first_day = $first AND is_high
+        )
+        SELECT e.side, {CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end
+        FROM sides AS e JOIN facts AS c ON {on}
+        WHERE {claims_where}
+        ORDER BY c.value, e.side, c.as_of, c.claim_id""", params)
+
+
+# ---- claims ---------------------------------------------------------------------------------
+
+CLAIM_COLUMNS = """c.claim_id, c.as_of, c.metric, c.subgroup, c.kind, c.planned, c.value, c.value_low,
+    c.value_high, c.qualifier, c.attributed_to, c.publisher, c.source, c.published_at, c.title, c.url,
+    c.quote, c.sentence, c.rule_id, c.rule_version, c.article_id"""
+
+
+def count_claims(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
+    """How many claims the filters keep."""
+    w = where_clause(f)
+    row = con.execute(f"SELECT count(*) FROM facts AS c WHERE {w.sql}", w.params).fetchone()
+    return int(row[0]) if row else 0
+
+
+def claims_page(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 200, offset: int = 0) -> pd.DataFrame:
+    """The filtered claims, latest first, one page."""
+    w = where_clause(f)
+    return _df(con, f"""
+        SELECT {CLAIM_COLUMNS} FROM facts AS c WHERE {w.sql}
+        ORDER BY c.as_of DESC NULLS LAST, c.published_at DESC NULLS LAST, c.claim_id
+        LIMIT $limit OFFSET $offset""", {**w.params, "limit": limit, "offset": offset})
+
+
+def claims_by_id(con: duckdb.DuckDBPyConnection, claim_ids: Sequence[str]) -> pd.DataFrame:
+    """These claims, with their articles' publisher, date, title, URL."""
+    return _df(con, f"""
+        SELECT {CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end
+        FROM facts AS c WHERE list_contains(CAST($ids AS VARCHAR[]), c.claim_id)
+        ORDER BY c.value, c.as_of, c.claim_id""", {"ids": list(claim_ids)})
+
+
+def claim_detail(con: duckdb.DuckDBPyConnection, claim_id: str) -> dict[str, Any] | None:
+    """One claim with its provenance and the spans of every claim of its article.
+
+    The article's text is not in the snapshot: read it with ``article_text``.
+    """
+    cur = con.execute(f"""
+        SELECT {CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end,
+               c.parent_claim_id, c.story_id
+        FROM facts AS c WHERE c.claim_id = $id""", {"id": claim_id})
+    row = cur.fetchone()
+    if row is None:
+        return None
+    names = [d[0] for d in cur.description]
+    detail = dict(zip(names, row))
+    detail["article_claims"] = _df(con, """
+        SELECT claim_id, metric, value, qualifier, subgroup, span_start, span_end, number_start, number_end
+        FROM facts WHERE article_id = $a ORDER BY span_start, claim_id""", {"a": detail["article_id"]})
+    return detail
+
+
+def export_table(con: duckdb.DuckDBPyConnection, f: Filters, for_csv: bool = False) -> pa.Table:
+    """Every filtered claim with provenance, for download.
+
+    ``for_csv``: text cells a spreadsheet would run as a formula (=, +, -, @ first) get a
+    leading apostrophe, since the text comes from untrusted articles.
+    """
+    w = where_clause(f)
+    cols = ["claim_id", "as_of", "metric", "subgroup", "kind", "planned", "value", "value_low",
+            "value_high", "qualifier", "attributed_to", "publisher", "source", "published_at", "title",
+            "url", "quote", "sentence", "number_start", "number_end", "span_start", "span_end",
+            "rule_id", "rule_version", "article_id"]
+    text = {"subgroup", "attributed_to", "publisher", "source", "title", "url", "quote", "sentence", "article_id"}
+    exprs = []
+    for col in cols:
+        if for_csv and col in text:
+            exprs.append(f"CASE WHEN regexp_matches(c.{col}, '^[=+\\-@\\t\\r]') THEN '''' || c.{col} "
+                         f"ELSE c.{col} END AS {col}")
+        else:
+            exprs.append(f"c.{col}")
+    return con.sql(f"""
+        SELECT {', '.join(exprs)} FROM facts AS c WHERE {w.sql}
+        ORDER BY c.as_of NULLS LAST, c.metric, c.claim_id""", params=w.params).to_arrow_table()

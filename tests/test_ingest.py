@@ -34,7 +34,7 @@ def test_seed_fixtures_twice_adds_no_row(tmp_path: Path) -> None:
     assert (second.new, second.unchanged, second.replaced, second.failed, second.claims_added) == (0, 10, 0, 30, 0)
     assert row_counts(db) == counts
     _spans_slice_quotes(db)
-    # each .txt file (no id: named by its text) is the same story as its JSONL record
+    # each .txt file (no id: named by its content) is the same story as its JSONL record
     assert query(db, "SELECT count(DISTINCT story_id) FROM articles")[0][0] == 5
 
 
@@ -131,7 +131,7 @@ def test_formats_front_matter_csv_html_folders(tmp_path: Path) -> None:
     rows = query(db, "SELECT article_id, publisher, url, published_at::VARCHAR, title, metadata::VARCHAR, text "
                      "FROM articles ORDER BY read_from")
     assert rows[0] == ("t1", "P", None, "2024-01-02 10:30:00", "عنوان", '{"section": "world"}', "نص الخبر.\n")
-    assert rows[1][0].startswith("text-") and rows[1][1:] == (None, None, None, None, "{}", "# خبر بلا مقدمة\n\nنص آخر.\n")
+    assert rows[1][0].startswith("rec-") and rows[1][1:] == (None, None, None, None, "{}", "# خبر بلا مقدمة\n\nنص آخر.\n")
     assert rows[2] == ("c1", "Q", "https://q.example/1", None, None, '{"extra": "42"}', "نص ثالث")
     assert rows[3][:5] == ("https://ex.example/news/1", "موقع المثال", "https://ex.example/news/1",
                            "2024-03-01 00:00:00", "عنوان الصفحة")
@@ -216,6 +216,16 @@ def test_progress_bar_with_rate_when_the_work_is_long(tmp_path: Path, capsys: py
     corpus = write_corpus(tmp_path / "c.jsonl", 150)
     ingest([str(corpus)], tmp_path / "t.duckdb", extractor_factory=slow_extractor, show_progress=True, batch_size=50)
     err = capsys.readouterr().err
-    assert "150 articles" in err and "articles/s" in err
-    ingest([str(corpus)], tmp_path / "u.duckdb", extractor_factory=declared_extractor, show_progress=True)
-    assert capsys.readouterr().err == ""  # short work: no bar
+    assert "150 articles" in err and "articles/s" in err  # off a terminal: see test_stdin_and_cli_summary
+
+
+def test_records_without_id_or_url_are_named_by_their_content(tmp_path: Path) -> None:
+    text = "قالت وزارة الصحة في غزة إن عدد الشهداء ارتفع إلى 40005 شهداء منذ بدء الحرب على القطاع."
+    src = tmp_path / "a.jsonl"
+    recs = [{"publisher": "P", "text": text}, {"publisher": "Q", "text": text}, {"publisher": "P", "text": text}]
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    db = tmp_path / "t.duckdb"
+    summary = ingest([str(src)], db, extractor_factory=declared_extractor)
+    assert (summary.new, summary.unchanged, summary.failed) == (2, 1, 0)  # the third repeats the first
+    assert query(db, "SELECT n_articles, publishers FROM stories") == [(2, ["P", "Q"])]
+    assert all(aid.startswith("rec-") for (aid,) in query(db, "SELECT article_id FROM articles"))

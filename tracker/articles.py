@@ -92,7 +92,8 @@ def make_article(record: dict[str, Any], source: str, max_bytes: int = DEFAULT_M
     """Validate one input record (already parsed) and build its Article. Raises ``RecordError``.
 
     The id is the record's ``id`` (or ``article_id``); without one, its ``url``; without that,
-    ``text-`` and the start of the text's sha256, so the same text read twice is one article.
+    ``rec-`` and the start of the sha256 of the whole record: the same record read twice is one
+    article, while the same text from two publishers is two (which stories.py then links).
     """
     if "text" not in record or record["text"] is None:
         raise RecordError("missing field 'text'", "text")
@@ -111,8 +112,6 @@ def make_article(record: dict[str, Any], source: str, max_bytes: int = DEFAULT_M
         raise RecordError(f"field 'published_at': {exc}", "published_at") from None
     id_key = next((k for k in ID_KEYS if record.get(k) not in (None, "")), None)
     article_id = str(record[id_key]).strip() if id_key else fields["url"]
-    if not article_id:
-        article_id = "text-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     skip = {"text", "published_at", *TEXT_FIELDS, *([id_key] if id_key else [])}
     metadata = {str(k): _jsonable(v) for k, v in record.items() if k not in skip}
     # Lone surrogates (JSON "\ud800") cannot be stored as UTF-8: refuse them here, located.
@@ -120,6 +119,10 @@ def make_article(record: dict[str, Any], source: str, max_bytes: int = DEFAULT_M
         bad = _SURROGATE.search(value or "")
         if bad:
             raise RecordError(f"field {key!r} is not valid Unicode: unpaired surrogate at character {bad.start()}", key)
+    if not article_id:
+        content = json.dumps([fields, published_at.isoformat() if published_at else None, text, metadata],
+                             ensure_ascii=False, sort_keys=True)
+        article_id = "rec-" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
     try:
         return Article(article_id=article_id, text=text, published_at=published_at,
                        metadata=metadata, source=source, **fields)

@@ -108,6 +108,8 @@ def find_matches(ruleset: RuleSet, scanned: Scanned, *, rule_ids: set[str] | Non
         needs_all = not rule.number_groups or any(e.dual is not None for e in rule.emits)
         spans = scanned.sentences.spans if needs_all else with_number
         for a, b in spans:
+            if rule.requires and not any(w in masked[a:b] for w in rule.requires):
+                continue
             try:
                 for m in rule.compiled.finditer(masked, a, b, overlapped=False, timeout=timeout):
                     if m.end() == m.start() or not _starts_at_word(masked, m.start()):

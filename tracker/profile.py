@@ -32,6 +32,8 @@ def profile_rules(texts: list[str], ruleset: RuleSet, timeout: float = 2.0) -> l
             needs_all = not rule.number_groups or any(e.dual is not None for e in rule.emits)
             spans = sc.sentences.spans if needs_all else number_windows(sc)
             for a, b in spans:
+                if rule.requires and not any(w in sc.masked[a:b] for w in rule.requires):
+                    continue
                 try:
                     n += sum(1 for _ in rule.compiled.finditer(sc.masked, a, b, timeout=timeout))
                 except TimeoutError:

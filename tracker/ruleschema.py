@@ -92,6 +92,9 @@ class Rule(BaseModel):
     pattern: str = Field(min_length=1)
     emit: list[Emit] = Field(default_factory=lambda: [Emit()])
     priority: int = 0
+    # Words of which at least one must appear in the text searched (normalised on load): a
+    # cheap test that skips the regex search where the rule cannot match.
+    requires: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list)
     falsepositives: list[str] = Field(default_factory=list)
     examples: list[Example]

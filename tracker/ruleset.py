@@ -54,6 +54,7 @@ class CompiledRule:
     expanded: str
     number_groups: tuple[str, ...]
     keywords: tuple[str, ...]  # normalised vocab words it uses, for `rules explain`
+    requires: tuple[str, ...]  # normalised words, one of which must be present for a match
     path: str
     line: int
     content_hash: str
@@ -258,6 +259,8 @@ def _lint_pattern(f: _File, path: tuple[str | int, ...], pattern: str, rule_id: 
 
 def _rule_hash(rule: Rule, expanded: str, vocab_used: dict[str, list[str]]) -> str:
     payload = rule.model_dump(mode="json", exclude={"examples", "description", "references", "falsepositives", "version", "status"})
+    if not payload.get("requires"):
+        payload.pop("requires", None)  # keeps the hashes of rules written before the key existed
     payload["expanded"] = expanded
     payload["vocab"] = vocab_used
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
@@ -346,8 +349,9 @@ def _compile_rule(f: _File, index: int, rule: Rule, metrics: dict[str, Metric], 
     vocab_used = {v: vocab[v] for v in sorted(set(used))}
     keywords = tuple(w for v in vocab_used.values() for w in v)
     line, _ = f.located.locate(("rules", index, "id"))
-    return CompiledRule(full_id, rule, kind, compiled, expanded, tuple(groups), keywords, str(f.path), line,
-                        _rule_hash(rule, expanded, vocab_used))
+    requires = tuple(normalize_literal(w) for w in rule.requires)
+    return CompiledRule(full_id, rule, kind, compiled, expanded, tuple(groups), keywords, requires, str(f.path),
+                        line, _rule_hash(rule, expanded, vocab_used))
 
 
 def check_rules(folder: Path | str | None = None) -> tuple[RuleSet | None, list[RuleError]]:

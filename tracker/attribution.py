@@ -18,9 +18,16 @@ _BELIEF_VERBS = "تشير|يشير|تقدر|يقدر|تعتقد|يعتقد|تر�
 _ACCORDING = "بحسب|حسب|وفقا ل|وفقا لـ|وفق|طبقا ل|نقلا عن|استنادا الي|استنادا ل|بناء علي|علي حد قول|كما افاد|كما ذكر|كما اعلن|كما اكد"
 # A source is 1-6 words, up to the complementiser, a preposition that starts the content, or
 # punctuation.
-_SUBJECT = r"(?P<who>(?:(?!(?:ان|انه|انها|إن|بان|بانه|الي|علي|في|عن|ل|لـ|مع|امس|اليوم|يوم|الخميس|الجمعة|السبت|الاحد|الاثنين|الثلاثاء|الاربعاء)\b)[^\W\d_]+\s*){1,6})"
+# A source is 1-6 words, up to the complementiser, a preposition that starts the content, a
+# verbal noun of the event itself (بمقتل، بارتفاع، استشهاد ...), or punctuation.
+_STOP = (
+    r"(?:ان|انه|انها|إن|بان|بانه|الي|علي|في|عن|ل|لـ|مع|امس|اليوم|يوم|الخميس|الجمعة|السبت|الاحد|الاثنين|"
+    r"الثلاثاء|الاربعاء|مقتل|استشهاد|باستشهاد|ارتقاء|اصابة|اصابات|ارتفاع|انتشال|سقوط|عدد|حصيلة|ان|قائلا|قائلة|"
+    r"ب(?:ال|م|ان|ار|ت)[^\W\d_]{3,}|ل(?:ل|ا)[^\W\d_]{3,})(?![^\W\d_])"
+)
+_SUBJECT = rf"(?P<who>(?:(?!{_STOP})[^\W\d_]+\s*){{1,6}})"
 _PATTERNS = [
-    regex.compile(rf"(?<![^\W_])[وف]?(?:{_ACCORDING})\s+{_SUBJECT}"),
+    regex.compile(rf"(?<![^\W_])[وف]?(?:{_ACCORDING})\s+(?:ما\s+(?:{_SAY_VERBS}|نشرت|نشره|نشرته)\s+)?{_SUBJECT}"),
     regex.compile(rf"(?<![^\W_])[وف]?(?:{_SAY_VERBS})\s+{_SUBJECT}"),
     regex.compile(rf"(?<![^\W_])[وف]?(?:{_BELIEF_VERBS})\s+{_SUBJECT}"),
 ]

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -130,7 +131,7 @@ def _prepare_in_worker(job: tuple[Article, str]) -> store.Prepared | str:
 
 
 @contextmanager
-def _worker_pool(workers: int, extractor: Extractor, factory: Callable[[], Extractor]) -> Iterator[Any]:
+def _worker_pool(workers: int, extractor: Callable[[], Extractor], factory: Callable[[], Extractor]) -> Iterator[Any]:
     """A pool of ``workers`` processes that prepare articles, or None to prepare them here.
 
     Forked where the platform allows: the workers inherit the rules already loaded (seconds of
@@ -143,7 +144,7 @@ def _worker_pool(workers: int, extractor: Extractor, factory: Callable[[], Extra
         yield None
         return
     if "fork" in multiprocessing.get_all_start_methods():
-        _worker_extractor = extractor
+        _worker_extractor = extractor()
         ctx, initargs = multiprocessing.get_context("fork"), (None,)
     else:
         ctx, initargs = multiprocessing.get_context("spawn"), (factory,)
@@ -158,11 +159,11 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def _prepared_batches(jobs: Iterable[tuple[Article, str]], pool: Any, batch_size: int,
-                      extractor: Extractor) -> Iterator[list[store.Prepared | str]]:
+                      extractor: Callable[[], Extractor]) -> Iterator[list[store.Prepared | str]]:
     """Prepared batches in input order; with a pool, the next batch is extracted while one is stored."""
     if pool is None:
         for chunk in _chunks(jobs, batch_size):
-            yield [prepare(a, h, extractor) for a, h in chunk]
+            yield [prepare(a, h, extractor()) for a, h in chunk]
         return
     pending = None
     for chunk in _chunks(jobs, batch_size):
@@ -188,8 +189,8 @@ class _Reporter:
 
 
 def _run_batches(db: str | Path, run: store.Run, summary: Summary, jobs: Iterable[tuple[Article, str]],
-                 save: Callable[..., Counter[str]], pool: Any, batch_size: int, extractor: Extractor,
-                 out: _Reporter) -> None:
+                 save: Callable[..., Counter[str]], pool: Any, batch_size: int,
+                 extractor: Callable[[], Extractor], out: _Reporter) -> None:
     """Prepare and store every job; record the run's end whatever happens."""
     status = "failed"
     try:
@@ -202,6 +203,7 @@ def _run_batches(db: str | Path, run: store.Run, summary: Summary, jobs: Iterabl
             summary.failed += failed
             run.pending["failed"] += failed
             if good:
+                run.rules_hash = run.rules_hash or extractor().rules_hash
                 snapshot = (run.run_id, Counter(run.pending))
                 try:
                     with store.writing(db) as con:
@@ -231,8 +233,11 @@ def ingest(paths: Iterable[str], db: str | Path = store.DEFAULT_DB, *, workers: 
     the batch in flight (``Summary.interrupted``)."""
     started = time.perf_counter()
     paths = list(paths)
-    extractor = extractor_factory()
-    run = store.Run("ingest", extractor.rules_hash, __version__, inputs=paths)
+    # loaded when first needed: an ingest that finds nothing new never spends seconds on the rules
+    extractor = cache(extractor_factory)
+    if workers > 1:
+        extractor()  # before the fork, so the workers inherit it
+    run = store.Run("ingest", "", __version__, inputs=paths)
     summary = Summary("ingest")
     seen: dict[str, tuple[str, str | None]] = {}
     with _worker_pool(workers, extractor, extractor_factory) as pool:  # first: see _worker_pool
@@ -281,8 +286,8 @@ def reextract(db: str | Path = store.DEFAULT_DB, *, workers: int = 1, force: boo
     already extracted with these rules are skipped unless ``force``; superseded claims move to
     ``claims_history`` so old and new rule versions stay traceable."""
     started = time.perf_counter()
-    extractor = extractor_factory()
-    run = store.Run("reextract", extractor.rules_hash, __version__)
+    extractor = cache(extractor_factory)
+    run = store.Run("reextract", extractor().rules_hash, __version__)
     summary = Summary("reextract")
     with _worker_pool(workers, extractor, extractor_factory) as pool:  # first: see _worker_pool
         out = _Reporter(report, show_progress)
@@ -290,7 +295,7 @@ def reextract(db: str | Path = store.DEFAULT_DB, *, workers: int = 1, force: boo
         try:
             total = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
             ids = [r[0] for r in con.execute(store.sql("articles_to_reextract"),
-                                             {"force": force, "rules_hash": extractor.rules_hash}).fetchall()]
+                                             {"force": force, "rules_hash": run.rules_hash}).fetchall()]
         finally:
             con.close()
         summary.skipped = total - len(ids)

@@ -371,8 +371,7 @@ def _insert_claims(con: duckdb.DuckDBPyConnection, run: Run, items: list[Prepare
 def save_ingest_batch(con: duckdb.DuckDBPyConnection, run: Run, items: list[Prepared]) -> Counter[str]:
     """Store a batch of read articles: new ones added, changed ones replaced (old claims to
     history), ones stored meanwhile with the same content skipped. Call inside ``writing``."""
-    ids = {"article_id": [p.article_id for p in items]}
-    register(con, "batch_ids", ids, IDS_SCHEMA)
+    register(con, "batch_ids", {"article_id": [p.article_id for p in items]}, IDS_SCHEMA)
     stored = dict(con.execute(sql("batch_existing")).fetchall())
     counts: Counter[str] = Counter()
     todo = []
@@ -405,8 +404,7 @@ def save_ingest_batch(con: duckdb.DuckDBPyConnection, run: Run, items: list[Prep
 def save_reextract_batch(con: duckdb.DuckDBPyConnection, run: Run, items: list[Prepared]) -> Counter[str]:
     """Store new claims for stored articles: where the claim ids differ, the old claims move to
     history and the new ones replace them; every article is marked with the run's rules hash."""
-    register(con, "batch_ids", {"article_id": [p.article_id for p in items]},
-              IDS_SCHEMA)
+    register(con, "batch_ids", {"article_id": [p.article_id for p in items]}, IDS_SCHEMA)
     current = {aid: list(ids) for aid, ids in con.execute(sql("current_claim_ids")).fetchall()}
     changed = [p for p in items if sorted(r["claim_id"] for r in p.claims) != current.get(p.article_id, [])]
     counts = Counter(replaced=len(changed), unchanged=len(items) - len(changed))

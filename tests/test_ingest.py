@@ -229,3 +229,13 @@ def test_records_without_id_or_url_are_named_by_their_content(tmp_path: Path) ->
     assert (summary.new, summary.unchanged, summary.failed) == (2, 1, 0)  # the third repeats the first
     assert query(db, "SELECT n_articles, publishers FROM stories") == [(2, ["P", "Q"])]
     assert all(aid.startswith("rec-") for (aid,) in query(db, "SELECT article_id FROM articles"))
+
+
+def test_csv_row_over_the_limit_is_reported_and_the_rest_read(tmp_path: Path) -> None:
+    src = tmp_path / "big.csv"
+    src.write_text("id,text\nc1,نص أول\nc2," + "x" * (2 * 2**20) + "\nc3,نص ثالث\n", encoding="utf-8")
+    errors: list[str] = []
+    summary = ingest([str(src)], tmp_path / "t.duckdb", extractor_factory=declared_extractor, max_bytes=2**20,
+                     report=errors.append)
+    assert errors == [f"{src}:3: line is 2.0 MB, above the 1 MB limit"]
+    assert (summary.new, summary.failed) == (2, 1)

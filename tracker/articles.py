@@ -178,15 +178,27 @@ def read_jsonl(stream: BinaryIO, name: str, max_bytes: int = DEFAULT_MAX_BYTES) 
 
 def read_csv(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
     """One Article or ReadError per CSV row; the header names the columns."""
+    too_long: list[ReadError] = []
+
+    def lines(f: BinaryIO) -> Iterator[str]:
+        # Decode line by line with surrogateescape so one bad byte spoils only its own row;
+        # a line over the limit is dropped (reported below) without ever being held whole.
+        for lineno, raw, size in _lines(f, max_bytes):
+            if raw is None:
+                too_long.append(ReadError(f"{path}:{lineno}", f"line is {size / 2**20:.1f} MB, "
+                                                              f"above the {max_bytes / 2**20:g} MB limit"))
+                yield "\n"
+            else:
+                yield raw.decode("utf-8", "surrogateescape")
+
     with path.open("rb") as f:
-        # Decode line by line with surrogateescape so one bad byte spoils only its own row.
-        lines = (raw.decode("utf-8", "surrogateescape") if raw is not None else "\n"
-                 for _, raw, _ in _lines(f, max_bytes))
         csv.field_size_limit(max(max_bytes, 2**17))
-        reader = csv.DictReader(lines)
+        reader = csv.DictReader(lines(f))
         start = 2
         try:
             for row in reader:
+                yield from too_long
+                too_long.clear()
                 where = f"{path}:{start}"
                 start = reader.line_num + 1
                 values = [v for v in row.values() if isinstance(v, str)]
@@ -201,6 +213,7 @@ def read_csv(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
                     yield ReadError(where, str(exc))
         except csv.Error as exc:
             yield ReadError(f"{path}:{reader.line_num}", f"bad CSV: {exc}; rest of file skipped")
+        yield from too_long
 
 
 class _FrontMatterLoader(yaml.SafeLoader):

@@ -22,7 +22,6 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -66,9 +65,7 @@ class RecordError(ValueError):
 
 
 def _jsonable(value: Any) -> Any:
-    """Metadata as JSON values: YAML front matter yields dates and other non-JSON types."""
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
+    """Metadata as JSON values: YAML front matter may hold types JSON has not (sets, binary)."""
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -16,8 +16,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from functools import cache
-from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -67,7 +67,6 @@ class Summary:
     seconds: float = 0.0
     run_id: int | None = None
     interrupted: bool = False
-    errors: list[str] = field(default_factory=list)
 
     @property
     def articles(self) -> int:
@@ -91,9 +90,7 @@ class Summary:
         return f"{head}; {self.seconds:.1f} s ({rate:.0f} articles/s){tail}"
 
     def as_json(self) -> str:
-        data: dict[str, Any] = asdict(self)
-        data.pop("errors")
-        return json.dumps(data)
+        return json.dumps(asdict(self))
 
 
 def prepare(article: Article, record_hash: str, extractor: Extractor) -> store.Prepared | str:

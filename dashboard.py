@@ -10,12 +10,15 @@ are cached per database snapshot, so they are dropped as soon as the database ch
 
 from __future__ import annotations
 
+import functools
 import io
+import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import altair as alt
+from altair.utils.schemapi import debug_mode
 import pandas as pd
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -29,6 +32,7 @@ SECTIONS = ["Overview", "Timeline", "Disagreements", "Claims"]
 PAGE_ROWS = 500          # claims listed per page in the browser
 TIMELINE_SERIES = 12     # series drawn at most
 MAX_WINDOWS = 300        # disagreement windows drawn at most
+MAX_CARDS = 12           # claims shown per side of a disagreement
 QUALIFIER_LABELS = {
     "exact": "exact", "approx": "approximately (±10 %)", "more_than": "more than", "at_least": "at least",
     "less_than": "less than", "at_most": "at most", "range": "range", "vague": "vague (tens, hundreds …)",
@@ -111,7 +115,25 @@ def fmt_value(v: Any) -> str:
 
 def fmt_interval(row: dict[str, Any] | pd.Series) -> str:
     """How a claim's figure reads: "40,005", "more than 40,000", "45–55 (approximately 50)"."""
-    q, v, lo, hi = row["qualifier"], row["value"], row["value_low"], row["value_high"]
+    return interval_text(row["qualifier"], row["value"], row["value_low"], row["value_high"])
+
+
+def figures(df: pd.DataFrame) -> list[str]:
+    """``fmt_interval`` of every row (zip, not iterrows: this runs on every rerun)."""
+    return [interval_text(*t) for t in zip(df.qualifier, df.value, df.value_low, df.value_high)]
+
+
+def days(col: pd.Series) -> pd.Series:
+    """Dates as YYYY-MM-DD, "undated" for missing ones."""
+    return pd.to_datetime(col).dt.strftime("%Y-%m-%d").fillna("undated")
+
+
+def metric_names(col: pd.Series) -> pd.Series:
+    names = {m: metric_label(m, with_ar=False) for m in col.unique()}
+    return col.map(names)
+
+
+def interval_text(q: str, v: Any, lo: Any, hi: Any) -> str:
     if q == "exact":
         return fmt_value(v)
     if q in ("more_than", "at_least", "less_than", "at_most"):
@@ -230,8 +252,8 @@ def section_overview(snap: Q.Snapshot, f: Q.Filters, counts: pd.DataFrame) -> No
         src = per_source[per_source.metric == name]
         with st.expander(f"{metric_label(name)}: latest by source ({len(src)})"):
             table = pd.DataFrame({
-                "Source": src.source, "Day": src.day.map(fmt_day),
-                "Figure": [fmt_interval(r) for _, r in src.iterrows()],
+                "Source": src.source, "Day": days(src.day),
+                "Figure": figures(src),
                 "In spread": src.recent.map(lambda b: "yes" if b else "older"),
                 "Quote": src.quote,
             })
@@ -240,78 +262,112 @@ def section_overview(snap: Q.Snapshot, f: Q.Filters, counts: pd.DataFrame) -> No
 
 # ---- timeline ---------------------------------------------------------------------------------
 
-def timeline_chart(df: pd.DataFrame, windows: pd.DataFrame, value_title: str) -> alt.LayerChart:
-    """Points per series; intervals as bands; open intervals as bars to the chart's edge;
-    disagreement windows as shaded days behind."""
+_BOTTOM, _TOP, _TITLE = 123456789.125, 987654321.125, "@@value-title@@"  # placeholders in the template
+
+
+@functools.lru_cache(maxsize=64)
+def timeline_template(has_windows: bool, has_interval: bool, has_open: bool, used: tuple[str, ...]) -> str:
+    """The timeline's Vega-Lite spec as JSON, without data: points per series; intervals as
+    bands; open intervals as bars to the chart's edge; disagreement windows as shaded days.
+
+    The figure layers read the named dataset ``figures``, the windows ``windows``; the y
+    domain and title are placeholders. Built with Altair once per shape of chart, because
+    building and validating it costs more than the queries.
+    """
+    tooltip = [alt.Tooltip("series:N", title="Series"), alt.Tooltip("day:T", title="Day", format="%Y-%m-%d"),
+               alt.Tooltip("figure:N", title="Figure"), alt.Tooltip("qualifier:N", title="Qualifier"),
+               alt.Tooltip("publisher:N", title="Publisher"), alt.Tooltip("attributed_to:N", title="Attributed to"),
+               alt.Tooltip("quote:N", title="Quote"), alt.Tooltip("n_mentions:Q", title="Mentions")]
+    x = alt.X("day:T", title="Day", axis=alt.Axis(format="%Y-%m-%d"))
+    y_scale = alt.Scale(domain=[_BOTTOM, _TOP], nice=False, zero=False)
+    color = alt.Color("series:N", title="Series", scale=alt.Scale(scheme="tableau10"),
+                      legend=alt.Legend(orient="bottom", columns=3, labelLimit=260))
+    pick = alt.selection_point(name="pick", fields=["claim_id"], on="click")
+    base = alt.Chart(alt.NamedData("figures"))
+    layers: list[alt.Chart] = []
+    if has_windows:
+        layers.append(alt.Chart(alt.NamedData("windows")).mark_rect(color="#e03131", opacity=0.12).encode(
+            x="start:T", x2="end:T",
+            tooltip=[alt.Tooltip("range:N", title="Disagreement"), alt.Tooltip("spread:N", title="Spread"),
+                     alt.Tooltip("n_sources:Q", title="Independent sources")]))
+    layers.append(base.mark_line(strokeWidth=1, opacity=0.5).encode(
+        x=x, y=alt.Y("value:Q", scale=y_scale), color=color, detail="series:N"))
+    if has_interval:
+        layers.append(base.transform_filter("datum.band == 'interval'").mark_bar(size=9, opacity=0.35).encode(
+            x=x, y=alt.Y("y_low:Q", scale=y_scale), y2="y_high:Q", color=color, tooltip=tooltip))
+    if has_open:
+        # an open bar: from the stated bound to the edge of the chart
+        layers.append(base.transform_filter("datum.band == 'open'").mark_bar(size=5, opacity=0.35).encode(
+            x=x, y=alt.Y("y_low:Q", scale=y_scale), y2="y_high:Q", color=color, tooltip=tooltip))
+    layers.append(base.mark_point(filled=True, size=70, opacity=0.95).encode(
+        x=x, y=alt.Y("value:Q", title=_TITLE, scale=y_scale), color=color,
+        shape=alt.Shape("qualifier:N", title="Qualifier",
+                        scale=alt.Scale(domain=[QUALIFIER_LABELS[q] for q in used],
+                                        range=[QUALIFIER_SHAPES[q] for q in used])),
+        tooltip=tooltip).add_params(pick))
+    with debug_mode(False):
+        chart = alt.layer(*layers).properties(height=440).interactive(bind_y=False)
+        return json.dumps(chart.to_dict(validate=False))
+
+
+def timeline_spec(df: pd.DataFrame, windows: pd.DataFrame, value_title: str) -> dict[str, Any]:
+    """The template filled in: y domain padded around the figures, and the data as frames
+    (Streamlit sends named datasets to the browser as Arrow)."""
     finite = pd.concat([df.value, df.value_low, df.value_high]).dropna()
     lo, hi = (float(finite.min()), float(finite.max())) if not finite.empty else (0.0, 1.0)
     pad = 0.15 * ((hi - lo) or max(abs(hi), 1.0) * 0.1)  # a toll near 40,000 must not sit on a 0-based axis
     bottom, top = (max(0.0, lo - pad) if lo >= 0 else lo - pad), hi + pad
-    d = df.copy()
-    d["day"] = pd.to_datetime(d["day"])
-    d["y_low"] = d.value_low.fillna(bottom)
-    d["y_high"] = d.value_high.fillna(top)
-    d["figure"] = [fmt_interval(r) for _, r in d.iterrows()]
-    d["qualifier_label"] = d.qualifier.map(lambda q: QUALIFIER_LABELS.get(q, q))
-    used = [q for q in QUALIFIER_LABELS if q in set(d.qualifier)]
-    for col in ("series", "quote", "publisher", "attributed_to", "subgroup"):
-        d[col] = d[col].map(lambda v: R.clean(v) if isinstance(v, str) else "")
-    d["day_label"] = d.day.dt.strftime("%Y-%m-%d")
-    tooltip = [alt.Tooltip("series:N", title="Series"), alt.Tooltip("day_label:N", title="Day"),
-               alt.Tooltip("figure:N", title="Figure"), alt.Tooltip("qualifier_label:N", title="Qualifier"),
-               alt.Tooltip("publisher:N", title="Publisher"), alt.Tooltip("attributed_to:N", title="Attributed to"),
-               alt.Tooltip("quote:N", title="Quote"), alt.Tooltip("n_mentions:Q", title="Mentions")]
-    x = alt.X("day:T", title="Day", axis=alt.Axis(format="%Y-%m-%d"))
-    y_scale = alt.Scale(domain=[bottom, top], nice=False, zero=False)
-    color = alt.Color("series:N", title="Series", scale=alt.Scale(scheme="tableau10"),
-                      legend=alt.Legend(orient="bottom", columns=3, labelLimit=260))
-    pick = alt.selection_point(name="pick", fields=["claim_id"], on="click")
-    layers: list[alt.Chart] = []
+    band = df.qualifier.map({"approx": "interval", "range": "interval", "vague": "interval", "more_than": "open",
+                             "at_least": "open", "less_than": "open", "at_most": "open"}).fillna("")
+    used = tuple(q for q in QUALIFIER_LABELS if q in set(df.qualifier))
+    template = timeline_template(not windows.empty, bool((band == "interval").any()), bool((band == "open").any()), used)
+    spec = json.loads(template.replace(json.dumps(_TITLE), json.dumps(value_title))
+                      .replace(repr(_BOTTOM), repr(bottom)).replace(repr(_TOP), repr(top)))
+    figures_df = pd.DataFrame({
+        "day": pd.to_datetime(df.day), "value": df.value, "y_low": df.value_low.fillna(bottom),
+        "y_high": df.value_high.fillna(top), "band": band, "figure": figures(df),
+        "qualifier": df.qualifier.map(QUALIFIER_LABELS), "n_mentions": df.n_mentions, "claim_id": df.claim_id,
+        **{c: R.clean_all(df[c]) for c in ("series", "quote", "publisher", "attributed_to")},
+    })
+    datasets: dict[str, Any] = {"figures": figures_df}
     if not windows.empty:
-        w = windows.copy()
-        w["start"] = pd.to_datetime(w.first_day) - pd.Timedelta(hours=12)
-        w["end"] = pd.to_datetime(w.last_day) + pd.Timedelta(hours=12)
-        w["range"] = [f"{fmt_value(a)} – {fmt_value(b)}" for a, b in zip(w.min_value, w.max_value)]
-        w["spread"] = w.relative_spread.map(lambda s: "–" if pd.isna(s) else f"{s:.1%}")
-        layers.append(alt.Chart(w).mark_rect(color="#e03131", opacity=0.12).encode(
-            x="start:T", x2="end:T",
-            tooltip=[alt.Tooltip("range:N", title="Disagreement"), alt.Tooltip("spread:N", title="Spread"),
-                     alt.Tooltip("n_sources:Q", title="Independent sources")]))
-    base = alt.Chart(d)
-    interval = d.qualifier.isin(["approx", "range", "vague"])
-    open_up = d.qualifier.isin(["more_than", "at_least"])
-    open_down = d.qualifier.isin(["less_than", "at_most"])
-    layers.append(base.mark_line(strokeWidth=1, opacity=0.5).encode(x=x, y=alt.Y("value:Q", scale=y_scale), color=color,
-                                                                  detail="series:N"))
-    if interval.any():
-        layers.append(alt.Chart(d[interval]).mark_bar(size=9, opacity=0.35).encode(
-            x=x, y=alt.Y("y_low:Q", scale=y_scale), y2="y_high:Q", color=color, tooltip=tooltip))
-    if open_up.any() or open_down.any():
-        # an open bar: from the stated bound to the edge of the chart, fading out
-        layers.append(alt.Chart(d[open_up | open_down]).mark_bar(size=5, opacity=0.35).encode(
-            x=x, y=alt.Y("y_low:Q", scale=y_scale), y2="y_high:Q", color=color, tooltip=tooltip))
-    layers.append(base.mark_point(filled=True, size=70).encode(
-        x=x, y=alt.Y("value:Q", title=value_title, scale=y_scale), color=color,
-        shape=alt.Shape("qualifier_label:N", title="Qualifier",
-                        scale=alt.Scale(domain=[QUALIFIER_LABELS[q] for q in used],
-                                        range=[QUALIFIER_SHAPES[q] for q in used])),
-        tooltip=tooltip).add_params(pick))
-    return alt.layer(*layers).properties(height=440).interactive(bind_y=False)
+        datasets["windows"] = pd.DataFrame({
+            "start": pd.to_datetime(windows.first_day) - pd.Timedelta(hours=12),
+            "end": pd.to_datetime(windows.last_day) + pd.Timedelta(hours=12),
+            "range": [f"{fmt_value(a)} – {fmt_value(b)}" for a, b in zip(windows.min_value, windows.max_value)],
+            "spread": ["–" if pd.isna(x_) else f"{x_:.1%}" for x_ in windows.relative_spread],
+            "n_sources": windows.n_sources,
+        })
+    spec["datasets"] = datasets
+    return spec
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def timeline_view(key: tuple[Any, ...], _snap: Q.Snapshot, f: Q.Filters, series: str) -> tuple[dict[str, Any] | None, dict[str, int]]:
+    """The timeline's Vega-Lite spec (None when nothing is dated) and its row counts."""
+    con = _snap.cursor()
+    try:
+        df, info = Q.timeline(con, f, series, TIMELINE_SERIES)
+        if info["dated"] == 0:
+            return None, info
+        windows = Q.disagreements(con, f, MAX_WINDOWS)
+    finally:
+        con.close()
+    return timeline_spec(df, windows, metric_label(f.metric or "", with_ar=False)), info
 
 
 def section_timeline(snap: Q.Snapshot, f: Q.Filters) -> None:
     assert f.metric is not None
     series = st.radio("One series per", list(Q.SERIES_LABELS), key="series", horizontal=True,
                       format_func=lambda s: Q.SERIES_LABELS[s])
-    df, info = ask(snap, "timeline", f, series, TIMELINE_SERIES)
-    if info["dated"] == 0:
+    spec, info = timeline_view(snap.key, snap, f, series)
+    if spec is None:
         if info["undated"]:
             st.info(f"The {info['undated']:,} matching claims come from undated articles, so they cannot be "
                     "placed on a timeline. They are listed under Claims.")
         else:
             st.info(f"No claims of {metric_label(f.metric)} match these filters.")
         return
-    windows = ask(snap, "disagreements", f, MAX_WINDOWS)
     notes = []
     if info["series"] > info["series_shown"]:
         notes.append(f"the {info['series_shown']} series with the most claims of {info['series']:,} "
@@ -323,8 +379,8 @@ def section_timeline(snap: Q.Snapshot, f: Q.Filters) -> None:
     st.caption("Dots are the stated figures; bars are intervals (approximate or ranges); faded bars running to "
                "the edge are open intervals (\"more than\", \"at least\"); red bands mark days where independent "
                "sources disagree. Click a dot to read its sentence.")
-    event = st.altair_chart(timeline_chart(df, windows, metric_label(f.metric, with_ar=False)),
-                            width="stretch", on_select="rerun", key="timeline_chart", selection_mode="pick")
+    event = st.vega_lite_chart(spec, width="stretch", on_select="rerun", key="timeline_chart",
+                               selection_mode="pick")
     if info["undated"]:
         st.caption(f"{info['undated']:,} undated claims are not on the timeline; see Claims.")
     picked = (event.selection.get("pick") or []) if event and hasattr(event, "selection") else []
@@ -345,8 +401,8 @@ def section_disagreements(snap: Q.Snapshot, f: Q.Filters) -> None:
                "sources within a day of each other. Most severe first: the relative spread, then the number "
                "of independent sources. Select a row to compare the claims side by side.")
     table = pd.DataFrame({
-        "Days": [f"{fmt_day(a)} → {fmt_day(b)}" if a != b else fmt_day(a) for a, b in zip(groups.first_day, groups.last_day)],
-        "Metric": groups.metric.map(lambda m: metric_label(m, with_ar=False)),
+        "Days": [a if a == b else f"{a} → {b}" for a, b in zip(days(groups.first_day), days(groups.last_day))],
+        "Metric": metric_names(groups.metric),
         "Subgroup": groups.subgroup.fillna("total"),
         "Kind": groups.kind + groups.planned.map(lambda p: " (planned)" if p else ""),
         "Lowest": groups.min_value.map(fmt_value), "Highest": groups.max_value.map(fmt_value),
@@ -361,20 +417,21 @@ def section_disagreements(snap: Q.Snapshot, f: Q.Filters) -> None:
     if rows and "dis_pick" in st.session_state and st.session_state.get("dis_rows") != rows:
         st.session_state["dis_pick"] = ids[rows[0]]  # a click in the table moves the picker
     st.session_state["dis_rows"] = rows
-    labels = {cid: f"{t.Days} · {t.Metric} · {t.Lowest} vs {t.Highest} ({t.Spread})" for cid, t in zip(ids, table.itertuples())}
+    labels = {cid: f"{d} · {m} · {lo} vs {hi} ({sp})"
+              for cid, d, m, lo, hi, sp in zip(ids, table.Days, table.Metric, table.Lowest, table.Highest, table.Spread)}
     cid = st.selectbox("Compare", ids, key="dis_pick", format_func=lambda c: labels.get(c, c))
     row = groups[groups.conflict_id == cid].iloc[0].to_dict()
     claims = ask(snap, "disagreement_claims", f, row)
     low, high = claims[claims.side == "low"], claims[claims.side == "high"]
     left, right = st.columns(2)
-    with left:
-        st.markdown(f"**Lower figures** ({len(low)} claims)")
-        for _, c in low.iterrows():
-            claim_card(c, "low")
-    with right:
-        st.markdown(f"**Higher figures** ({len(high)} claims)")
-        for _, c in high.iterrows():
-            claim_card(c, "high")
+    for col, title, side, rows in ((left, "Lower figures", "low", low), (right, "Higher figures", "high", high)):
+        with col:
+            st.markdown(f"**{title}** ({len(rows)} claims)")
+            for _, c in rows.head(MAX_CARDS).iterrows():
+                claim_card(c, side)
+            if len(rows) > MAX_CARDS:
+                st.caption(f"and {len(rows) - MAX_CARDS} more: narrow the filters to the group's days to list them "
+                           "under Claims.")
 
 
 def claim_card(c: pd.Series, side: str) -> None:
@@ -428,8 +485,8 @@ def section_claims(snap: Q.Snapshot, f: Q.Filters) -> None:
                            icon=":material/download:", help="All filtered claims with provenance.")
     df = ask(snap, "claims_page", f, PAGE_ROWS, (page - 1) * PAGE_ROWS)
     table = pd.DataFrame({
-        "Day": df.as_of.map(fmt_day), "Metric": df.metric.map(lambda m: metric_label(m, with_ar=False)),
-        "Subgroup": df.subgroup.fillna(""), "Figure": [fmt_interval(r) for _, r in df.iterrows()],
+        "Day": days(df.as_of), "Metric": metric_names(df.metric),
+        "Subgroup": df.subgroup.fillna(""), "Figure": figures(df),
         "Publisher": df.publisher.fillna(""), "Attributed to": df.attributed_to.fillna(""),
         "Quote": df.quote, "Title": df.title.fillna(""),
     })
@@ -442,8 +499,8 @@ def section_claims(snap: Q.Snapshot, f: Q.Filters) -> None:
     st.session_state["claims_rows"] = rows
     current = st.session_state.get("claim_id")
     options = ids if current in ids or current is None else [current, *ids]
-    labels = {cid: f"{fmt_day(r.as_of)} · {short(r.publisher or 'unknown', 30)} · {fmt_interval(r)} · {short(r.quote, 50)}"
-              for cid, (_, r) in zip(ids, df.iterrows())}
+    labels = {cid: f"{d} · {short(p or 'unknown', 30)} · {fig} · {short(q, 50)}"
+              for cid, d, p, fig, q in zip(ids, table.Day, df.publisher, table.Figure, df.quote)}
     if current is not None and current not in labels:
         labels[current] = f"claim {current}"
     if current not in options:

@@ -70,11 +70,12 @@ def points(at: AppTest) -> set[tuple[str, float]]:
     return found
 
 
-def windows(at: AppTest) -> set[str]:
+def windows(at: AppTest) -> set[tuple[str, str]]:
+    """(range, spread) of every disagreement window drawn."""
     found = set()
     for t in chart_tables(at):
-        if "conflict_id" in t.column_names:
-            found |= set(t.column("conflict_id").to_pylist())
+        if "spread" in t.column_names:
+            found |= set(zip(t.column("range").to_pylist(), t.column("spread").to_pylist()))
     return found
 
 

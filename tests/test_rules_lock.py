@@ -23,8 +23,11 @@ def test_change_without_version_bump_is_caught(tmp_path: Path) -> None:
     path = tmp_path / "hostages.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("{{number}} \\s+", "{{number}} \\s*", 1), encoding="utf-8")
-    problems = stale_rules(load_rules(tmp_path), tmp_path / "rules.lock")
-    assert len(problems) == 1 and problems[0].startswith("rule hostages.") and "bump version to 2" in problems[0]
+    changed = load_rules(tmp_path)
+    problems = stale_rules(changed, tmp_path / "rules.lock")
+    assert len(problems) == 1 and problems[0].startswith("rule hostages.")
+    rule_id = problems[0].split()[1]
+    assert f"bump version to {changed.get(rule_id).version + 1} " in problems[0]
 
 
 def test_editor_schema_is_fresh() -> None:

@@ -305,18 +305,19 @@ def _compile_rule(f: _File, index: int, rule: Rule, metrics: dict[str, Metric], 
             used.append(m.group(1))
     if not ok:
         return None
-    stub = _same_length_stub(rule.pattern)
-    try:
-        regex.compile(stub, FLAGS, **{v: vocab[v] for v in set(_VOCAB_REF_RE.findall(stub)) if v in vocab})
-    except regex.error as exc:
-        line, col = _pattern_position(f, path, exc.pos or 0, rule.pattern)
-        errors.append(RuleError("E301", str(f.path), line, col, f"bad regex: {exc.msg}", full_id))
-        return None
-    except (TypeError, ValueError):
-        pass  # e.g. a fragment's vocab only: the real compile below reports it
     try:
         compiled = regex.compile(f"{WORD_START_GUARD}(?:{expanded})", FLAGS, **{v: vocab[v] for v in set(used)})
     except regex.error as exc:
+        # Compile the author's own text (macros stubbed to the same length) to point at the line.
+        stub = _same_length_stub(rule.pattern)
+        try:
+            regex.compile(stub, FLAGS, **{v: vocab[v] for v in set(_VOCAB_REF_RE.findall(stub)) if v in vocab})
+        except regex.error as own:
+            line, col = _pattern_position(f, path, own.pos or 0, rule.pattern)
+            errors.append(RuleError("E301", str(f.path), line, col, f"bad regex: {own.msg}", full_id))
+            return None
+        except (TypeError, ValueError):
+            pass
         line, col = f.located.locate(path)
         errors.append(RuleError("E301", str(f.path), line, col, f"bad regex (in a fragment): {exc.msg}", full_id))
         return None

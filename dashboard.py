@@ -106,6 +106,13 @@ def cached_article(path: str, key: tuple[Any, ...], article_id: str) -> tuple[st
 
 # ---- small helpers ----------------------------------------------------------------------------
 
+def or_(v: Any, default: str) -> str:
+    """``v`` unless it is missing: None, pandas' NaN for a NULL, or empty."""
+    if v is None or (isinstance(v, float) and pd.isna(v)) or v == "":
+        return default
+    return str(v)
+
+
 def fmt_value(v: Any) -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return "–"
@@ -163,11 +170,12 @@ def html(markup: str) -> None:
 
 
 def safe_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Text cells with bidi controls neutralised (the grid escapes HTML itself)."""
+    """Text cells with bidi controls neutralised and formulas defused (``render.grid_text``);
+    the grid escapes HTML itself."""
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: R.clean(v) if isinstance(v, str) else v)
+            out[col] = [R.grid_text(v) for v in out[col]]
     return out
 
 
@@ -399,7 +407,8 @@ def section_disagreements(snap: Q.Snapshot, f: Q.Filters) -> None:
         return
     st.caption("Two figures disagree when their intervals cannot both be true and they come from independent "
                "sources within a day of each other. Most severe first: the relative spread, then the number "
-               "of independent sources. Select a row to compare the claims side by side.")
+               "of independent sources. Select a row to compare the claims side by side; with three or more "
+               "levels, a middle figure is on both sides.")
     table = pd.DataFrame({
         "Days": [a if a == b else f"{a} → {b}" for a, b in zip(days(groups.first_day), days(groups.last_day))],
         "Metric": metric_names(groups.metric),
@@ -439,9 +448,9 @@ def claim_card(c: pd.Series, side: str) -> None:
     with st.container(border=True):
         html(R.meta_table([
             ("Figure", R.esc(fmt_interval(c))),
-            ("Publisher", R.esc(c.publisher or "unknown")),
+            ("Publisher", R.esc(or_(c.publisher, "unknown"))),
             ("Day", R.esc(fmt_day(c.as_of))),
-            ("Attributed to", R.esc(c.attributed_to or "not attributed")),
+            ("Attributed to", R.esc(or_(c.attributed_to, "not attributed"))),
         ]))
         html(sentence_markup(c))
         st.button("Open claim", key=f"open:{side}:{c.claim_id}", on_click=open_claim, args=(str(c.claim_id),))
@@ -499,7 +508,7 @@ def section_claims(snap: Q.Snapshot, f: Q.Filters) -> None:
     st.session_state["claims_rows"] = rows
     current = st.session_state.get("claim_id")
     options = ids if current in ids or current is None else [current, *ids]
-    labels = {cid: f"{d} · {short(p or 'unknown', 30)} · {fig} · {short(q, 50)}"
+    labels = {cid: f"{d} · {short(or_(p, 'unknown'), 30)} · {fig} · {short(q, 50)}"
               for cid, d, p, fig, q in zip(ids, table.Day, df.publisher, table.Figure, df.quote)}
     if current is not None and current not in labels:
         labels[current] = f"claim {current}"
@@ -546,18 +555,22 @@ def show_claim(snap: Q.Snapshot, claim_id: str) -> None:
     html(R.meta_table([
         ("Metric", R.esc(metric_label(d["metric"]))),
         ("Figure", R.esc(fmt_interval(d)) + (R.esc(" · planned") if d["planned"] else "")),
-        ("Subgroup", R.esc(d["subgroup"] or "total")),
+        ("Subgroup", R.esc(or_(d["subgroup"], "total"))),
         ("Kind", R.esc(d["kind"])),
-        ("Publisher", R.esc(d["publisher"] or "unknown")),
+        ("Publisher", R.esc(or_(d["publisher"], "unknown"))),
         ("Published", R.esc(fmt_day(d["published_at"]))),
         ("Figure as of", R.esc(fmt_day(d["as_of"]))),
         ("Article", url_html),
-        ("Title", f'<span dir="auto">{R.esc(d["title"] or "")}</span>'),
-        ("Attributed to", R.esc(d["attributed_to"] or "not attributed")),
+        ("Title", f'<span dir="auto">{R.esc(or_(d["title"], ""))}</span>'),
+        ("Attributed to", R.esc(or_(d["attributed_to"], "not attributed"))),
         ("Rule", R.esc(f"{d['rule_id']} (version {d['rule_version']})")),
         ("Claim id", R.esc(d["claim_id"])),
     ]))
-    found = cached_article(snap.path, snap.key, d["article_id"])
+    try:
+        found = cached_article(snap.path, snap.key, d["article_id"])
+    except store.StoreError:
+        st.info("The article's text cannot be read right now (an ingest is writing); reopen the claim in a moment.")
+        return
     if found is None:
         st.info("The article's text is no longer in the database.")
         return

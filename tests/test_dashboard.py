@@ -112,6 +112,7 @@ def test_disagreements_render_side_by_side(monkeypatch: pytest.MonkeyPatch, db: 
     assert "Lower figures" in page and "Higher figures" in page
     assert page.count('data-testid="claim-sentence"') >= 2
     assert "<mark class=\"trk-num\">111</mark>" in page and "<mark class=\"trk-num\">120</mark>" in page
+    assert "<td>not attributed</td>" in page and ">nan<" not in page  # NULL, not pandas' NaN
     # another disagreement: its claims replace the first one's
     at.selectbox(key="dis_pick").select_index(2).run()
     assert_no_failure(at)

@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -89,7 +90,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     with sync_api.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1400})
+            viewport={"width": 1400, "height": 1400}, accept_downloads=True)
         try:
             yield context
         finally:
@@ -120,6 +121,17 @@ def test_pick_a_metric_open_a_claim_and_see_it_inert(server: str, browser, tmp_p
     # open a claim: its sentence, right to left, with the number marked
     page.get_by_role("tab", name="Claims").click()
     page.get_by_text("6 claims").first.wait_for(timeout=30_000)
+
+    # download the filtered claims
+    toolbar = page.get_by_test_id("stHorizontalBlock")
+    with page.expect_download(timeout=30_000) as csv_download:
+        toolbar.get_by_role("button", name="CSV").click()
+    csv_bytes = Path(csv_download.value.path()).read_bytes()
+    assert csv_bytes.startswith(b"\xef\xbb\xbf") and len(csv_bytes.decode("utf-8-sig").strip().splitlines()) == 7
+    with page.expect_download(timeout=30_000) as parquet_download:
+        toolbar.get_by_role("button", name="Parquet").click()
+    table = pq.read_table(parquet_download.value.path())
+    assert table.num_rows == 6 and set(table.column("metric").to_pylist()) == {"hostages_held"}
     choose(page, "claim_pick", "2024-08-10 · الجزيرة نت")
     sentence = page.locator("[data-testid=claim-sentence]").first
     sentence.wait_for(timeout=30_000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -55,10 +56,20 @@ def dashboard_cmd(db: str | None, port: int) -> None:
     port = free_port(port)
     click.echo(f"Dashboard for {db}: http://localhost:{port}", err=False)
     env = {**os.environ, "TRACKER_DB": db}
+    # streamlit's own banner would repeat the URL; its warnings and errors still reach stderr
+    child = subprocess.Popen(streamlit_command(db, port), env=env, stdout=subprocess.DEVNULL)
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # killed: take the server along
     try:
-        result = subprocess.run(streamlit_command(db, port), env=env, check=False,
-                                stdout=subprocess.DEVNULL)  # streamlit's banner would repeat the URL
+        code = child.wait()
     except KeyboardInterrupt:
-        return
-    if result.returncode not in (0, -2, 130):
-        raise click.ClickException(f"streamlit exited with status {result.returncode}")
+        code = 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    if code not in (0, -2, -15, 130, 143):
+        raise click.ClickException(f"streamlit exited with status {code}")

@@ -469,8 +469,9 @@ def overview(con: duckdb.DuckDBPyConnection, f: Filters, kinds: dict[str, str],
                count(*) FILTER (WHERE recent) AS n_recent,
                min(value) FILTER (WHERE recent) AS min_value,
                max(value) FILTER (WHERE recent) AS max_value,
-               (max(value) FILTER (WHERE recent) - min(value) FILTER (WHERE recent))
-                   / NULLIF(max(value) FILTER (WHERE recent), 0) AS relative_spread,
+               CASE WHEN count(*) FILTER (WHERE recent) >= 2  -- one source: nothing to compare
+                    THEN (max(value) FILTER (WHERE recent) - min(value) FILTER (WHERE recent))
+                         / NULLIF(max(value) FILTER (WHERE recent), 0) END AS relative_spread,
                sum(n) AS n_claims
         FROM marked GROUP BY metric ORDER BY metric""", params)
     return per_metric, per_source

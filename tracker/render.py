@@ -211,6 +211,16 @@ def meta_table(rows: Iterable[tuple[str, str]]) -> str:
 _CSV_FORMULA = re.compile(r"^[=+\-@\t\r]")
 
 
+def grid_text(value: object) -> object:
+    """A text cell for an interactive table: ``clean``, and defused for the table's own CSV
+    export (which quotes cells but leaves formulas): an invisible WORD JOINER goes before a
+    leading ``=``, ``+``, ``-`` or ``@``. Non-text values pass unchanged."""
+    if not isinstance(value, str):
+        return value
+    s = clean(value)
+    return "\u2060" + s if _CSV_FORMULA.match(s) else s
+
+
 def csv_safe(value: object) -> object:
     """A text cell that a spreadsheet would run as a formula, prefixed with ``'`` (CSV only)."""
     if isinstance(value, str) and _CSV_FORMULA.match(value):

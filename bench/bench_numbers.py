@@ -8,7 +8,9 @@ times each: a ``regex`` ``\\d+`` scan (the floor any digit finder pays), ``norma
 ``find_numbers`` (which normalises, scans and maps spans back). Sizes are UTF-8 bytes; "x base"
 is a pass's median time over the ``\\d+`` scan's.
 
-Run: ``.venv/bin/python bench/bench_numbers.py [--mb 10] [--repeat 5] [--json PATH]``
+Run: ``.venv/bin/python bench/bench_numbers.py [--mb 10] [--repeat 5] [--json PATH]``. The
+figure generator is shared with ``tracker bench`` (``tracker/bench.py``), which measures the
+whole pipeline (extraction, ingest, queries, memory).
 """
 
 from __future__ import annotations
@@ -29,47 +31,11 @@ import regex
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tracker.bench import SEEDS, vary_figures  # noqa: E402  (the figure generator `tracker bench` uses too)
 from tracker.numbers import find_numbers  # noqa: E402
 from tracker.textnorm import normalize  # noqa: E402
 
-SEEDS = ROOT / "fixtures" / "seeds" / "articles.jsonl"
 _DIGIT_RUN = regex.compile(r"\d+")
-# Figures to vary: digit runs that are not part of an identifier such as "[ad_1]".
-_FIGURE = regex.compile(r"(?<![_A-Za-z])\d+")
-_ARABIC = str.maketrans("0123456789,.", "٠١٢٣٤٥٦٧٨٩٬٫")
-_PERSIAN = str.maketrans("0123456789,.", "۰۱۲۳۴۵۶۷۸۹٬٫")
-_WORDS = [
-    "ثلاثة", "سبعة", "عشرة", "خمسة وعشرون", "مئة", "مئتين", "ثلاثمائة", "ألف", "ألفين", "ثلاثة آلاف",
-    "عشرات", "مئات", "آلاف", "عشرات الآلاف", "مليون", "نصف مليون", "أحد عشر", "خمسين ألفاً",
-]
-_QUALIFIERS = ["نحو", "أكثر من", "حوالي", "ما لا يقل عن", "قرابة", "ما يزيد على", "أقل من"]
-
-
-def _figure(rnd: random.Random) -> str:
-    """One figure as a news text might write it."""
-    n = rnd.choice([rnd.randint(1, 99), rnd.randint(100, 999), rnd.randint(1000, 99_999)])
-    r = rnd.random()
-    if r < 0.35:
-        s = str(n)
-    elif r < 0.50:
-        s = f"{n:,}".translate(_ARABIC)
-    elif r < 0.55:
-        s = str(n).translate(_PERSIAN)
-    elif r < 0.65:
-        s = f"{rnd.randint(1, 9)}.{rnd.randint(1, 9)} مليون"
-    elif r < 0.75:
-        s = f"{rnd.randint(2, 90)} ألفاً"
-    elif r < 0.85:
-        s = rnd.choice(_WORDS)
-    elif r < 0.90:
-        s = f"{rnd.randint(2, 9)} آلاف و{rnd.randint(1, 999)}"
-    elif r < 0.95:
-        s = f"{n}%"
-    else:
-        s = f"بين {n} و{n + rnd.randint(1, 50)}"
-    if rnd.random() < 0.15:
-        s = f"{rnd.choice(_QUALIFIERS)} {s}"
-    return s
 
 
 def build_corpus(target_mb: float, seed: int = 2024) -> list[str]:
@@ -82,7 +48,7 @@ def build_corpus(target_mb: float, seed: int = 2024) -> list[str]:
     target = int(target_mb * 1_000_000)
     while size < target:
         base = rnd.choice(bases)
-        text = _FIGURE.sub(lambda _m: _figure(rnd), base)
+        text = vary_figures(base, rnd)
         articles.append(text)
         size += len(text.encode("utf-8"))
     return articles

@@ -47,6 +47,7 @@ def _register_subcommands() -> None:
     """Attach the command groups that live in their own modules."""
     from tracker import cli_rules  # noqa: F401  (registers extract, rules)
     from tracker import cli_store  # noqa: F401  (registers ingest, reextract, disagreements, migrate)
+    from tracker import cli_bench  # noqa: F401  (registers bench)
     from tracker import cli_dashboard  # noqa: F401  (registers dashboard)
 
 

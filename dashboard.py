@@ -10,7 +10,6 @@ are cached per database snapshot, so they are dropped as soon as the database ch
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import sys
@@ -127,7 +126,8 @@ def fmt_interval(row: dict[str, Any] | pd.Series) -> str:
 
 def figures(df: pd.DataFrame) -> list[str]:
     """``fmt_interval`` of every row (zip, not iterrows: this runs on every rerun)."""
-    return [interval_text(*t) for t in zip(df.qualifier, df.value, df.value_low, df.value_high)]
+    cols = (df.qualifier.tolist(), df.value.tolist(), df.value_low.tolist(), df.value_high.tolist())
+    return [interval_text(*t) for t in zip(*cols)]
 
 
 def days(col: pd.Series) -> pd.Series:
@@ -273,15 +273,17 @@ def section_overview(snap: Q.Snapshot, f: Q.Filters, counts: pd.DataFrame) -> No
 _BOTTOM, _TOP, _TITLE = 123456789.125, 987654321.125, "@@value-title@@"  # placeholders in the template
 
 
-@functools.lru_cache(maxsize=64)
-def timeline_template(has_windows: bool, has_interval: bool, has_open: bool, used: tuple[str, ...]) -> str:
+@st.cache_resource(show_spinner=False)  # not lru_cache: this script's functions are redefined every rerun
+def timeline_template() -> str:
     """The timeline's Vega-Lite spec as JSON, without data: points per series; intervals as
     bands; open intervals as bars to the chart's edge; disagreement windows as shaded days.
 
     The figure layers read the named dataset ``figures``, the windows ``windows``; the y
-    domain and title are placeholders. Built with Altair once per shape of chart, because
-    building and validating it costs more than the queries.
+    domain, the title and the qualifier shapes are filled in per chart (``timeline_spec``).
+    Built with Altair once per server, because building and validating it costs more than
+    the queries.
     """
+    used = tuple(QUALIFIER_LABELS)
     tooltip = [alt.Tooltip("series:N", title="Series"), alt.Tooltip("day:T", title="Day", format="%Y-%m-%d"),
                alt.Tooltip("figure:N", title="Figure"), alt.Tooltip("qualifier:N", title="Qualifier"),
                alt.Tooltip("publisher:N", title="Publisher"), alt.Tooltip("attributed_to:N", title="Attributed to"),
@@ -292,21 +294,19 @@ def timeline_template(has_windows: bool, has_interval: bool, has_open: bool, use
                       legend=alt.Legend(orient="bottom", columns=3, labelLimit=260))
     pick = alt.selection_point(name="pick", fields=["claim_id"], on="click")
     base = alt.Chart(alt.NamedData("figures"))
-    layers: list[alt.Chart] = []
-    if has_windows:
-        layers.append(alt.Chart(alt.NamedData("windows")).mark_rect(color="#e03131", opacity=0.12).encode(
+    layers: list[alt.Chart] = [
+        alt.Chart(alt.NamedData("windows")).mark_rect(color="#e03131", opacity=0.12).encode(
             x="start:T", x2="end:T",
             tooltip=[alt.Tooltip("range:N", title="Disagreement"), alt.Tooltip("spread:N", title="Spread"),
-                     alt.Tooltip("n_sources:Q", title="Independent sources")]))
-    layers.append(base.mark_line(strokeWidth=1, opacity=0.5).encode(
-        x=x, y=alt.Y("value:Q", scale=y_scale), color=color, detail="series:N"))
-    if has_interval:
-        layers.append(base.transform_filter("datum.band == 'interval'").mark_bar(size=9, opacity=0.35).encode(
-            x=x, y=alt.Y("y_low:Q", scale=y_scale), y2="y_high:Q", color=color, tooltip=tooltip))
-    if has_open:
+                     alt.Tooltip("n_sources:Q", title="Independent sources")]),
+        base.mark_line(strokeWidth=1, opacity=0.5).encode(
+            x=x, y=alt.Y("value:Q", scale=y_scale), color=color, detail="series:N"),
+        base.transform_filter("datum.band == 'interval'").mark_bar(size=9, opacity=0.35).encode(
+            x=x, y=alt.Y("y_low:Q", scale=y_scale), y2="y_high:Q", color=color, tooltip=tooltip),
         # an open bar: from the stated bound to the edge of the chart
-        layers.append(base.transform_filter("datum.band == 'open'").mark_bar(size=5, opacity=0.35).encode(
-            x=x, y=alt.Y("y_low:Q", scale=y_scale), y2="y_high:Q", color=color, tooltip=tooltip))
+        base.transform_filter("datum.band == 'open'").mark_bar(size=5, opacity=0.35).encode(
+            x=x, y=alt.Y("y_low:Q", scale=y_scale), y2="y_high:Q", color=color, tooltip=tooltip),
+    ]
     layers.append(base.mark_point(filled=True, size=70, opacity=0.95).encode(
         x=x, y=alt.Y("value:Q", title=_TITLE, scale=y_scale), color=color,
         shape=alt.Shape("qualifier:N", title="Qualifier",
@@ -327,25 +327,26 @@ def timeline_spec(df: pd.DataFrame, windows: pd.DataFrame, value_title: str) -> 
     bottom, top = (max(0.0, lo - pad) if lo >= 0 else lo - pad), hi + pad
     band = df.qualifier.map({"approx": "interval", "range": "interval", "vague": "interval", "more_than": "open",
                              "at_least": "open", "less_than": "open", "at_most": "open"}).fillna("")
-    used = tuple(q for q in QUALIFIER_LABELS if q in set(df.qualifier))
-    template = timeline_template(not windows.empty, bool((band == "interval").any()), bool((band == "open").any()), used)
-    spec = json.loads(template.replace(json.dumps(_TITLE), json.dumps(value_title))
+    used = [q for q in QUALIFIER_LABELS if q in set(df.qualifier.tolist())]
+    spec = json.loads(timeline_template().replace(json.dumps(_TITLE), json.dumps(value_title))
                       .replace(repr(_BOTTOM), repr(bottom)).replace(repr(_TOP), repr(top)))
+    shape = spec["layer"][-1]["encoding"]["shape"]["scale"]  # the legend lists the qualifiers present
+    shape["domain"] = [QUALIFIER_LABELS[q] for q in used]
+    shape["range"] = [QUALIFIER_SHAPES[q] for q in used]
     figures_df = pd.DataFrame({
         "day": pd.to_datetime(df.day), "value": df.value, "y_low": df.value_low.fillna(bottom),
         "y_high": df.value_high.fillna(top), "band": band, "figure": figures(df),
         "qualifier": df.qualifier.map(QUALIFIER_LABELS), "n_mentions": df.n_mentions, "claim_id": df.claim_id,
-        **{c: R.clean_all(df[c]) for c in ("series", "quote", "publisher", "attributed_to")},
+        **{c: R.clean_all(df[c].tolist()) for c in ("series", "quote", "publisher", "attributed_to")},
     })
     datasets: dict[str, Any] = {"figures": figures_df}
-    if not windows.empty:
-        datasets["windows"] = pd.DataFrame({
-            "start": pd.to_datetime(windows.first_day) - pd.Timedelta(hours=12),
-            "end": pd.to_datetime(windows.last_day) + pd.Timedelta(hours=12),
-            "range": [f"{fmt_value(a)} – {fmt_value(b)}" for a, b in zip(windows.min_value, windows.max_value)],
-            "spread": ["–" if pd.isna(x_) else f"{x_:.1%}" for x_ in windows.relative_spread],
-            "n_sources": windows.n_sources,
-        })
+    datasets["windows"] = pd.DataFrame({
+        "start": pd.to_datetime(windows.first_day) - pd.Timedelta(hours=12),
+        "end": pd.to_datetime(windows.last_day) + pd.Timedelta(hours=12),
+        "range": [f"{fmt_value(a)} – {fmt_value(b)}" for a, b in zip(windows.min_value.tolist(), windows.max_value.tolist())],
+        "spread": ["–" if pd.isna(x_) else f"{x_:.1%}" for x_ in windows.relative_spread.tolist()],
+        "n_sources": windows.n_sources,
+    })
     spec["datasets"] = datasets
     return spec
 

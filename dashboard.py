@@ -174,8 +174,9 @@ def safe_table(df: pd.DataFrame) -> pd.DataFrame:
     the grid escapes HTML itself."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = [R.grid_text(v) for v in out[col]]
+        # object or string columns (DuckDB hands over Arrow-backed strings)
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            out[col] = [R.grid_text(v) for v in out[col].tolist()]
     return out
 
 
@@ -603,7 +604,8 @@ def status_line(snap: Q.Snapshot, summary: dict[str, Any]) -> None:
         parts.append("the database changed: the new data loads shortly")
     st.caption(" · ".join(parts))
     if error:
-        st.caption(f"Could not read the latest data yet ({short(error, 120)}); showing the previous data.")
+        st.caption("Could not read the latest data yet; showing the previous data.")
+        st.text(short(error, 200))  # st.text: an error message is not Markdown
 
 
 @st.fragment(run_every=5)
@@ -632,7 +634,7 @@ def main() -> None:
         return
     except store.StoreError as exc:
         st.warning("The database cannot be read right now. If an ingest is running, reload in a moment.")
-        st.caption(short(str(exc), 300))
+        st.text(short(str(exc), 300))  # not Markdown: the message may quote anything
         return
     watch_for_updates(path, snap.key)
     summary = ask(snap, "summary")
@@ -674,4 +676,4 @@ except Exception as exc:  # never a traceback in front of the user; details go t
     logging.getLogger("tracker.dashboard").exception("dashboard failed")
     st.error("Something went wrong while drawing this page. Reload to try again; the details are in the "
              "server log.")
-    st.caption(short(f"{type(exc).__name__}: {exc}", 200))
+    st.text(short(f"{type(exc).__name__}: {exc}", 200))  # not Markdown: the message may quote data

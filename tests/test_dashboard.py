@@ -214,6 +214,9 @@ def test_hostile_article_renders_inert(monkeypatch: pytest.MonkeyPatch, db: Path
     assert 'href="javascript' not in page.lower() and "javascript:alert(1)" in page
     assert "&lt;img src=x onerror=alert(2)&gt;" in page
     assert "\u202e" not in page and "[U+202E]" in page
+    grid = at.dataframe[0].value  # the claims table: bidi overrides named there too
+    assert grid["Attributed to"].str.contains("[U+202E]", regex=False).any()
+    assert not grid.astype(str).apply(lambda c: c.str.contains("\u202e")).any().any()
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)",
@@ -283,3 +286,28 @@ def test_db_option_reaches_the_app(monkeypatch: pytest.MonkeyPatch, db: Path) ->
     at.run()
     assert_no_failure(at)
     assert "26 claims" in at.caption[0].value
+
+
+def test_new_data_reaches_the_page_without_a_restart(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Cached results are keyed on the database's snapshot: after an ingest the page shows the
+    new claims (the copy is refreshed in the background, the page never waits for it)."""
+    import time
+
+    from tracker import queries as Q
+
+    monkeypatch.setattr(Q, "REFRESH_SECONDS", 0.0)  # the throttle is for long ingests, not this one
+    path = fixture_db.build(tmp_path / "fx.duckdb", tmp_path)
+    at = app(monkeypatch, path, "Claims", metric="killed")
+    assert "**10 claims**" in markdown(at)
+    extra = tmp_path / "late.jsonl"
+    extra.write_text('{"id": "late-1", "publisher": "الجزيرة نت", "url": "https://example.org/late", '
+                     '"published_at": "2024-08-19", "title": "t", '
+                     '"text": "قالت وزارة الصحة إن حصيلة الشهداء بلغت 40139."}\n', encoding="utf-8")
+    fixture_db.ingest(path, fixture_db.rules_dir(tmp_path), extra)
+    deadline = time.monotonic() + 30
+    while "**11 claims**" not in markdown(at) and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+        assert_no_failure(at)
+    assert "**11 claims**" in markdown(at)
+    assert "27 claims from 13 articles" in at.caption[0].value

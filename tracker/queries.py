@@ -222,7 +222,7 @@ def _refresh(entry: _Entry, path: str) -> None:
 
 
 def snapshot(path: str | Path, *, background: bool = True, force: bool = False,
-             refresh_seconds: float = REFRESH_SECONDS) -> Snapshot:
+             refresh_seconds: float | None = None) -> Snapshot:
     """The snapshot to answer from. Raises ``NoDatabase`` or ``store.StoreError``.
 
     The first call copies the database (other sessions wait and share the copy). Later,
@@ -231,7 +231,10 @@ def snapshot(path: str | Path, *, background: bool = True, force: bool = False,
     returning), so a user never waits for a refresh. A refresh starts at most every
     ``refresh_seconds`` or three copy-times, whichever is longer, so an ingest that commits
     every second does not keep the dashboard copying; ``force`` starts one now.
+    ``refresh_seconds`` defaults to ``REFRESH_SECONDS``, read at each call.
     """
+    if refresh_seconds is None:
+        refresh_seconds = REFRESH_SECONDS
     key = str(Path(path).resolve())
     with _entries_lock:
         entry = _entries.setdefault(key, _Entry())

@@ -46,7 +46,8 @@ def _sections(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple
 @click.option("--skip", default="", callback=_sections, metavar="SECTION,...",
               help=f"Sections to leave out: {', '.join(bench.SECTIONS)}.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("bench-results.json"), show_default=True, help="Write the results here as JSON.")
+              default=bench.ROOT / "bench" / "results" / "tracker_bench.json", show_default=True,
+              help="Write the results here as JSON (written after each section).")
 @click.option("--workdir", type=click.Path(file_okay=False), default=None,
               help="Keep the generated corpus and databases here (default: a temporary folder, removed).")
 @click.option("--seed", type=int, default=2024, show_default=True, help="Seed of the generated corpus.")

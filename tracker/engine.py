@@ -94,22 +94,34 @@ def number_windows(scanned: Scanned) -> list[tuple[int, int]]:
     return windows
 
 
+def search_spans(rule: CompiledRule, windows: list[tuple[int, int, str]],
+                 sentences: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The spans a rule searches, with their text: windows around numbers, or every sentence for
+    rules without a number or with a dual-noun branch ("رهينتين")."""
+    needs_all = not rule.number_groups or any(e.dual is not None for e in rule.emits)
+    spans = sentences if needs_all else windows
+    if not rule.requires:
+        return spans
+    return [s for s in spans if any(w in s[2] for w in rule.requires)]
+
+
+def with_text(masked: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    """Spans with their text, sliced once for every rule (not once per rule)."""
+    return [(a, b, masked[a:b]) for a, b in spans]
+
+
 def find_matches(ruleset: RuleSet, scanned: Scanned, *, rule_ids: set[str] | None = None,
                  timeout: float = DEFAULT_TIMEOUT) -> tuple[list[Match], list[RuleTimeout]]:
     """Every match of every rule (before overlap resolution), and the rules that timed out."""
     masked = scanned.masked
-    with_number = number_windows(scanned)
+    windows = with_text(masked, number_windows(scanned))
+    sentences = with_text(masked, scanned.sentences.spans)
     matches: list[Match] = []
     timeouts: list[RuleTimeout] = []
     for rule in ruleset.rules:
         if rule_ids is not None and rule.full_id not in rule_ids:
             continue
-        # a rule with a dual-noun branch ("رهينتين") must also see sentences without numbers
-        needs_all = not rule.number_groups or any(e.dual is not None for e in rule.emits)
-        spans = scanned.sentences.spans if needs_all else with_number
-        for a, b in spans:
-            if rule.requires and not any(w in masked[a:b] for w in rule.requires):
-                continue
+        for a, b, _ in search_spans(rule, windows, sentences):
             try:
                 for m in rule.compiled.finditer(masked, a, b, overlapped=False, timeout=timeout):
                     if m.end() == m.start() or not _starts_at_word(masked, m.start()):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from tracker.engine import Scanned, number_windows, prepare
+from tracker.engine import Scanned, number_windows, prepare, search_spans, with_text
 from tracker.ruleset import RuleSet
 from tracker.textnorm import normalize
 
@@ -29,11 +29,9 @@ def profile_rules(texts: list[str], ruleset: RuleSet, timeout: float = 2.0) -> l
         n = 0
         start = time.perf_counter()
         for sc in scanned:
-            needs_all = not rule.number_groups or any(e.dual is not None for e in rule.emits)
-            spans = sc.sentences.spans if needs_all else number_windows(sc)
-            for a, b in spans:
-                if rule.requires and not any(w in sc.masked[a:b] for w in rule.requires):
-                    continue
+            windows = with_text(sc.masked, number_windows(sc))
+            sentences = with_text(sc.masked, sc.sentences.spans)
+            for a, b, _ in search_spans(rule, windows, sentences):
                 try:
                     n += sum(1 for _ in rule.compiled.finditer(sc.masked, a, b, timeout=timeout))
                 except TimeoutError:

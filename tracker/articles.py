@@ -10,10 +10,16 @@ Folders are read recursively in name order, skipping hidden entries and other fi
 
 Readers never raise on bad input: a bad record is yielded as a ``ReadError`` naming
 ``path:line`` and the reading goes on, so one broken line cannot stop an ingest.
+
+Files are UTF-8; a file that starts with a byte order mark is read in the encoding the mark
+names (UTF-8, UTF-16 or UTF-32, as Windows tools write them). Text holding a NUL character is
+binary data, not an article; structures nested deeper than ``MAX_DEPTH`` and YAML aliases
+(which can expand a few lines into billions of values) are refused.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -25,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import regex
 import yaml
 from pydantic import ValidationError
 
@@ -39,7 +46,82 @@ FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "text", ".md": "text",
 ID_KEYS = ("id", "article_id")  # article_id too, so an export of our own table reads back
 TEXT_FIELDS = ("publisher", "url", "title")
 BOM = b"\xef\xbb\xbf"
+# Byte order marks and the encodings they name; UTF-32 first: its little-endian mark starts
+# with UTF-16's.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
+         (BOM, "utf-8", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+         (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"))
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_BAD_UNIT = "\udc80"  # what an undecodable UTF-16/32 code unit becomes (then reported on its line)
+_VISIBLE = regex.compile(r"[^\s\p{Cf}]")  # a text of spaces and format marks (RLM, ZWSP ...) is empty
+# Metadata nested deeper than this is a broken export or an attack (and would exhaust the stack).
+MAX_DEPTH = 64
+
+
+def _bad_unit(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    return _BAD_UNIT, error.end
+
+
+codecs.register_error("tracker.bad-unit", _bad_unit)
+
+
+def _encoding(head: bytes) -> tuple[int, str, str]:
+    """(length of the byte order mark, codec, name) for data starting with ``head``; UTF-8 without one."""
+    for mark, codec, name in _BOMS:
+        if head.startswith(mark):
+            return len(mark), codec, name
+    return 0, "utf-8", "UTF-8"
+
+
+class _Utf8Lines:
+    """A UTF-16 or UTF-32 stream read as UTF-8 lines, so the line readers need no second path.
+
+    Each undecodable code unit becomes ``_BAD_UNIT`` (encoded with ``surrogatepass``): the
+    reader then reports the line that holds it instead of failing the whole file.
+    """
+
+    def __init__(self, raw: BinaryIO, codec: str, skip: int):
+        raw.read(skip)
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder(codec)("tracker.bad-unit")
+        self._buf = ""
+        self._searched = 0  # no newline in _buf before this offset
+        self._eof = False
+
+    def readline(self, limit: int = -1) -> bytes:
+        while True:
+            newline = self._buf.find("\n", self._searched)
+            if newline >= 0 or self._eof or 0 <= limit <= len(self._buf):
+                break
+            self._searched = len(self._buf)
+            chunk = self._raw.read(2**16)
+            self._eof = not chunk
+            self._buf += self._decoder.decode(chunk, final=self._eof)
+        end = newline + 1 if newline >= 0 else len(self._buf)
+        if limit >= 0:
+            end = min(end, limit)
+        line, self._buf = self._buf[:end], self._buf[end:]
+        self._searched = 0
+        return line.encode("utf-8", "surrogatepass")
+
+
+def _open_lines(f: BinaryIO) -> tuple[BinaryIO, str]:
+    """The stream to read lines from, and its encoding's name (a UTF-8 mark is left to ``_lines``)."""
+    skip, codec, name = _encoding(f.peek(4)[:4] if hasattr(f, "peek") else b"")
+    return (f, name) if codec == "utf-8" else (_Utf8Lines(f, codec, skip), name)  # type: ignore[return-value]
+
+
+def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether lists and mappings nest deeper than ``limit`` (checked without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list, tuple)):
+            if depth >= limit:
+                return True
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 @dataclass(frozen=True)
@@ -59,9 +141,10 @@ Item = Article | ReadError
 class RecordError(ValueError):
     """A record that cannot become an Article; ``field`` names the culprit when there is one."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, offset: int | None = None):
         super().__init__(message)
         self.field = field
+        self.offset = offset  # the character of the text at fault, when there is one
 
 
 def _jsonable(value: Any) -> Any:
@@ -77,10 +160,10 @@ def _jsonable(value: Any) -> Any:
 
 def _text_field(record: dict[str, Any], key: str) -> str | None:
     value = record.get(key)
-    if value is None or isinstance(value, (dict, list)):
-        if value is not None:
-            raise RecordError(f"field {key!r} must be text, not {type(value).__name__}", key)
+    if value is None:
         return None
+    if isinstance(value, (dict, list, bool)):
+        raise RecordError(f"field {key!r} must be text, not {type(value).__name__}", key)
     value = str(value).strip()
     return value or None
 
@@ -100,14 +183,22 @@ def make_article(record: dict[str, Any], source: str, max_bytes: int = DEFAULT_M
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise RecordError(f"text is {size / 2**20:.1f} MB, above the {max_bytes / 2**20:g} MB limit", "text")
-    if not text.strip():
+    if not _VISIBLE.search(text):
         raise RecordError("empty text", "text")
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise RecordError(f"field 'text' holds a NUL character at character {nul}: binary data, not text",
+                          "text", nul)
+    if _too_deep(record):
+        raise RecordError(f"nested more than {MAX_DEPTH} levels deep")
     fields = {key: _text_field(record, key) for key in TEXT_FIELDS}
     try:
         published_at = parse_date(record.get("published_at"))
     except DateError as exc:
         raise RecordError(f"field 'published_at': {exc}", "published_at") from None
     id_key = next((k for k in ID_KEYS if record.get(k) not in (None, "")), None)
+    if id_key and isinstance(record[id_key], (dict, list, bool)):
+        raise RecordError(f"field {id_key!r} must be text or a number, not {type(record[id_key]).__name__}", id_key)
     article_id = str(record[id_key]).strip() if id_key else fields["url"]
     skip = {"text", "published_at", *TEXT_FIELDS, *([id_key] if id_key else [])}
     metadata = {str(k): _jsonable(v) for k, v in record.items() if k not in skip}
@@ -115,7 +206,8 @@ def make_article(record: dict[str, Any], source: str, max_bytes: int = DEFAULT_M
     for key, value in (("text", text), *fields.items(), ("metadata", json.dumps(metadata, ensure_ascii=False))):
         bad = _SURROGATE.search(value or "")
         if bad:
-            raise RecordError(f"field {key!r} is not valid Unicode: unpaired surrogate at character {bad.start()}", key)
+            raise RecordError(f"field {key!r} is not valid Unicode: unpaired surrogate at character {bad.start()}",
+                              key, bad.start() if key == "text" else None)
     if not article_id:
         content = json.dumps([fields, published_at.isoformat() if published_at else None, text, metadata],
                              ensure_ascii=False, sort_keys=True)
@@ -145,24 +237,38 @@ def _lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[int, bytes | None
             yield lineno, line, len(line)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def read_jsonl(stream: BinaryIO, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
-    """One Article or ReadError per non-blank line of a JSONL stream."""
+    """One Article or ReadError per non-blank line of a JSONL stream (UTF-8, or as its byte order mark says)."""
+    stream, encoding = _open_lines(stream)
     for lineno, raw, size in _lines(stream, max_bytes):
         where = f"{name}:{lineno}"
         if raw is None:
             yield ReadError(where, f"line is {size / 2**20:.1f} MB, above the {max_bytes / 2**20:g} MB limit")
             continue
         try:
-            line = raw.decode("utf-8").rstrip("\r\n")
+            line = raw.decode("utf-8", "strict" if encoding == "UTF-8" else "surrogatepass").rstrip("\r\n")
         except UnicodeDecodeError as exc:
             yield ReadError(where, f"invalid UTF-8 at byte {exc.start + 1} of the line")
+            continue
+        if _BAD_UNIT in line and encoding != "UTF-8":
+            yield ReadError(where, f"invalid {encoding} at character {line.index(_BAD_UNIT) + 1} of the line")
             continue
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             yield ReadError(where, f"not JSON: {exc.msg} (column {exc.colno})")
+            continue
+        except ValueError as exc:  # NaN, Infinity
+            yield ReadError(where, f"not JSON: {exc}")
+            continue
+        except RecursionError:
+            yield ReadError(where, f"nested more than {MAX_DEPTH} levels deep")
             continue
         if not isinstance(record, dict):
             yield ReadError(where, f"a line must be a JSON object, not {type(record).__name__}")
@@ -176,6 +282,7 @@ def read_jsonl(stream: BinaryIO, name: str, max_bytes: int = DEFAULT_MAX_BYTES) 
 def read_csv(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
     """One Article or ReadError per CSV row; the header names the columns."""
     too_long: list[ReadError] = []
+    encoding = "UTF-8"
 
     def lines(f: BinaryIO) -> Iterator[str]:
         # Decode line by line with surrogateescape so one bad byte spoils only its own row;
@@ -186,9 +293,10 @@ def read_csv(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
                                                               f"above the {max_bytes / 2**20:g} MB limit"))
                 yield "\n"
             else:
-                yield raw.decode("utf-8", "surrogateescape")
+                yield raw.decode("utf-8", "surrogateescape" if encoding == "UTF-8" else "surrogatepass")
 
-    with path.open("rb") as f:
+    with path.open("rb") as opened:
+        f, encoding = _open_lines(opened)
         csv.field_size_limit(max(max_bytes, 2**17))
         reader = csv.DictReader(lines(f))
         start = 2
@@ -200,7 +308,7 @@ def read_csv(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
                 start = reader.line_num + 1
                 values = [v for v in row.values() if isinstance(v, str)]
                 if any("\udc80" <= ch <= "\udcff" for v in values for ch in v):
-                    yield ReadError(where, "invalid UTF-8")
+                    yield ReadError(where, f"invalid {encoding}")
                     continue
                 # an empty cell is a missing value, except text, which is then reported as empty
                 record = {k: (v if v != "" or k == "text" else None) for k, v in row.items() if k is not None}
@@ -215,7 +323,14 @@ def read_csv(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
 
 class _FrontMatterLoader(yaml.SafeLoader):
     """SafeLoader that leaves dates as text: ``published_at: 2024-13-45`` must reach parse_date
-    and be reported as a bad date, not crash inside YAML's own date constructor."""
+    and be reported as a bad date, not crash inside YAML's own date constructor. It refuses
+    aliases: ten lines of ``*a`` references can stand for billions of values."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed in front matter",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
 
 _FrontMatterLoader.yaml_implicit_resolvers = {
@@ -239,14 +354,18 @@ def _front_matter(text: str) -> tuple[dict[str, Any], str, list[str]]:
                 mark = getattr(exc, "problem_mark", None)
                 raise RecordError(f"bad front matter: {getattr(exc, 'problem', exc)}",
                                   f"@{mark.line + 2}" if mark else None) from None
+            except RecursionError:
+                raise RecordError(f"bad front matter: nested more than {MAX_DEPTH} levels deep") from None
             if not isinstance(keys, dict):
                 raise RecordError("front matter must be a mapping of keys")
             return keys, "".join(lines[i + 1:]), lines[: i + 1]
     raise RecordError("front matter has no closing '---' line")
 
 
-def _line_of(error: RecordError, fm_lines: list[str]) -> int:
-    """The line of a front matter error: the key's line when the field is known."""
+def _line_of(error: RecordError, fm_lines: list[str], body: str = "") -> int:
+    """The line of an error: the text's line when a character is known, the key's when the field is."""
+    if error.field == "text" and error.offset is not None:
+        return len(fm_lines) + body.count("\n", 0, error.offset) + 1
     if error.field and error.field.startswith("@"):
         return int(error.field[1:])
     for i, line in enumerate(fm_lines):
@@ -265,18 +384,20 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
 def read_text_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
     """A ``.txt`` / ``.md`` file as one Article: its front matter keys and its body as text."""
     fm_lines: list[str] = []
+    body = ""
     try:
-        data = _read_bytes(path, max_bytes).removeprefix(BOM)
+        data = _read_bytes(path, max_bytes)
+        skip, codec, encoding = _encoding(data[:4])
         try:
-            text = data.decode("utf-8")
+            text = data[skip:].decode(codec)
         except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            yield ReadError(f"{path}:{line}", "invalid UTF-8")
+            line = data[skip:skip + exc.start].decode(codec, "replace").count("\n") + 1
+            yield ReadError(f"{path}:{line}", f"invalid {encoding}")
             return
         keys, body, fm_lines = _front_matter(text)
         yield make_article({**keys, "text": body}, f"{path}:1", max_bytes)
     except RecordError as exc:
-        yield ReadError(f"{path}:{_line_of(exc, fm_lines)}", str(exc))
+        yield ReadError(f"{path}:{_line_of(exc, fm_lines, body)}", str(exc))
 
 
 def read_html(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
@@ -308,11 +429,19 @@ def read_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
         yield ReadError(f"{path}:1", f"unsupported file type {path.suffix!r} (expected {', '.join(FORMATS)})")
         return
     try:
-        if kind == "jsonl":
-            with path.open("rb") as f:
-                yield from read_jsonl(f, str(path), max_bytes)
-        elif kind == "csv":
-            yield from read_csv(path, max_bytes)
+        if kind in ("jsonl", "csv"):
+            records = 0
+            if kind == "jsonl":
+                with path.open("rb") as f:
+                    for item in read_jsonl(f, str(path), max_bytes):
+                        records += 1
+                        yield item
+            else:
+                for item in read_csv(path, max_bytes):
+                    records += 1
+                    yield item
+            if not records:  # empty, blank lines only, or a header without rows: an export gone wrong
+                yield ReadError(f"{path}:1", "no records in the file")
         elif kind == "text":
             yield from read_text_file(path, max_bytes)
         else:

@@ -9,8 +9,10 @@ away is reported and the others go on.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
+import ahocorasick_rs
 import regex
 
 from tracker.numbers import RawNumber, scan
@@ -94,39 +96,90 @@ def number_windows(scanned: Scanned) -> list[tuple[int, int]]:
     return windows
 
 
-def search_spans(rule: CompiledRule, windows: list[tuple[int, int, str]],
-                 sentences: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """The spans a rule searches, with their text: windows around numbers, or every sentence for
-    rules without a number or with a dual-noun branch ("رهينتين")."""
-    needs_all = not rule.number_groups or any(e.dual is not None for e in rule.emits)
-    spans = sentences if needs_all else windows
-    if not rule.requires:
-        return spans
-    return [s for s in spans if any(w in s[2] for w in rule.requires)]
+class RequiresIndex:
+    """Every rule's ``requires`` words in one Aho-Corasick automaton: one pass over a text tells
+    which rules may match in each span (instead of one substring test per word, rule and span)."""
+
+    def __init__(self, rules: list[CompiledRule]) -> None:
+        words = sorted({w for r in rules for w in r.requires})
+        self._automaton = ahocorasick_rs.AhoCorasick(words) if words else None
+        bit = {w: 0 for w in words}
+        self.free = 0  # rules without requires: always searched
+        for i, r in enumerate(rules):
+            for w in r.requires:
+                bit[w] |= 1 << i
+            if not r.requires:
+                self.free |= 1 << i
+        self._bits = [bit[w] for w in words]
+
+    def masks(self, text: str, spans: list[tuple[int, int]]) -> list[int]:
+        """For each span, the bit set of the rules whose requires are met inside it."""
+        if self._automaton is None:
+            return [self.free] * len(spans)
+        found = sorted((a, b, self._bits[w]) for w, a, b in
+                       self._automaton.find_matches_as_indexes(text, overlapping=True))
+        starts = [a for a, _, _ in found]
+        out = []
+        for a, b in spans:
+            mask = self.free
+            for k in range(bisect_left(starts, a), len(found)):
+                s, e, bits = found[k]
+                if s >= b:
+                    break
+                if e <= b:
+                    mask |= bits
+            out.append(mask)
+        return out
 
 
-def with_text(masked: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
-    """Spans with their text, sliced once for every rule (not once per rule)."""
-    return [(a, b, masked[a:b]) for a, b in spans]
+def requires_index(ruleset: RuleSet) -> RequiresIndex:
+    """The rule set's index, built once and kept with it."""
+    index = ruleset.cache.get("requires")
+    if index is None:
+        index = ruleset.cache["requires"] = RequiresIndex(ruleset.rules)
+    return index
+
+
+def needs_sentences(rule: CompiledRule) -> bool:
+    """Rules without a number, or with a dual-noun branch ("رهينتين"), search whole sentences."""
+    return not rule.number_groups or any(e.dual is not None for e in rule.emits)
+
+
+def search_plan(ruleset: RuleSet, scanned: Scanned) -> list[tuple[CompiledRule, list[tuple[int, int]]]]:
+    """Each rule with the spans it searches: windows around numbers (or whole sentences), kept
+    only where one of its ``requires`` words is present."""
+    windows = number_windows(scanned)
+    sentences = scanned.sentences.spans
+    index = requires_index(ruleset)
+    window_masks = index.masks(scanned.masked, windows)
+    sentence_masks = index.masks(scanned.masked, sentences) if any(map(needs_sentences, ruleset.rules)) else []
+    plan = []
+    for i, rule in enumerate(ruleset.rules):
+        bit = 1 << i
+        spans, masks = (sentences, sentence_masks) if needs_sentences(rule) else (windows, window_masks)
+        chosen = [span for span, mask in zip(spans, masks) if mask & bit]
+        if chosen:
+            plan.append((rule, chosen))
+    return plan
 
 
 def find_matches(ruleset: RuleSet, scanned: Scanned, *, rule_ids: set[str] | None = None,
                  timeout: float = DEFAULT_TIMEOUT) -> tuple[list[Match], list[RuleTimeout]]:
     """Every match of every rule (before overlap resolution), and the rules that timed out."""
     masked = scanned.masked
-    windows = with_text(masked, number_windows(scanned))
-    sentences = with_text(masked, scanned.sentences.spans)
     matches: list[Match] = []
     timeouts: list[RuleTimeout] = []
-    for rule in ruleset.rules:
+    for rule, spans in search_plan(ruleset, scanned):
         if rule_ids is not None and rule.full_id not in rule_ids:
             continue
-        for a, b, _ in search_spans(rule, windows, sentences):
+        compiled = rule.compiled
+        names = compiled.groupindex
+        for a, b in spans:
             try:
-                for m in rule.compiled.finditer(masked, a, b, overlapped=False, timeout=timeout):
+                for m in compiled.finditer(masked, a, b, overlapped=False, timeout=timeout):
                     if m.end() == m.start() or not _starts_at_word(masked, m.start()):
                         continue
-                    groups = {name: m.span(name) for name in rule.compiled.groupindex if m.start(name) >= 0}
+                    groups = {name: m.span(name) for name in names if m.start(name) >= 0}
                     matches.append(Match(rule, m.start(), m.end(), groups))
             except TimeoutError:
                 timeouts.append(RuleTimeout(rule.full_id, a, f"rule {rule.full_id} timed out after {timeout}s"))

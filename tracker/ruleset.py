@@ -26,6 +26,12 @@ from tracker.yamlpos import Located, YamlProblem, load_yaml
 # Count numbers are masked with this character before rules run, so ``{{number}}`` is a run of
 # it: the number grammar lives in one place (tracker.numbers), rules only say where numbers sit.
 NUMBER_MASK = "\ue000"
+# A number is a whole masked run: it cannot start or end inside one, so the engine never retries
+# a rule on every shorter part of a long number (a match through part of a run had no claim).
+NUMBER_GROUP = "(?<!\ue000)(?P<{group}>\ue000++)"
+# The form rule hashes were first computed with; kept so that an engine change to NUMBER_GROUP
+# does not read as a change of every rule.
+_HASHED_NUMBER_GROUP = "(?P<{group}>\ue000+)"
 _MACRO_RE = regex.compile(r"\{\{\s*([a-z_][a-z0-9_]*)(?::([a-z_][a-z0-9_]*))?\s*\}\}")
 _VOCAB_REF_RE = regex.compile(r"\\L<([^>]*)>")
 _MAX_FRAGMENT_DEPTH = 8
@@ -85,6 +91,8 @@ class RuleSet:
     hash: str
     files: list[str]
     warnings: list[RuleError] = field(default_factory=list)
+    # Indexes derived from the rules (built on first use by the engine), kept with them.
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def get(self, full_id: str) -> CompiledRule:
         for r in self.rules:
@@ -209,7 +217,7 @@ def _expand(pattern: str, fragments: dict[str, str], depth: int = 0) -> tuple[st
         if name == "number":
             group = arg or "number"
             groups.append(group)
-            return f"(?P<{group}>{NUMBER_MASK}+)"
+            return NUMBER_GROUP.format(group=group)
         if name in fragments and arg is None and depth < _MAX_FRAGMENT_DEPTH:
             inner, g, u = _expand(fragments[name], fragments, depth + 1)
             groups.extend(g)
@@ -257,10 +265,12 @@ def _lint_pattern(f: _File, path: tuple[str | int, ...], pattern: str, rule_id: 
                                     rule_id))
 
 
-def _rule_hash(rule: Rule, expanded: str, vocab_used: dict[str, list[str]]) -> str:
+def _rule_hash(rule: Rule, expanded: str, number_groups: list[str], vocab_used: dict[str, list[str]]) -> str:
     payload = rule.model_dump(mode="json", exclude={"examples", "description", "references", "falsepositives", "version", "status"})
     if not payload.get("requires"):
         payload.pop("requires", None)  # keeps the hashes of rules written before the key existed
+    for group in set(number_groups):
+        expanded = expanded.replace(NUMBER_GROUP.format(group=group), _HASHED_NUMBER_GROUP.format(group=group))
     payload["expanded"] = expanded
     payload["vocab"] = vocab_used
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
@@ -352,7 +362,7 @@ def _compile_rule(f: _File, index: int, rule: Rule, metrics: dict[str, Metric], 
     line, _ = f.located.locate(("rules", index, "id"))
     requires = tuple(normalize_literal(w) for w in rule.requires)
     return CompiledRule(full_id, rule, kind, compiled, expanded, tuple(groups), keywords, requires, str(f.path),
-                        line, _rule_hash(rule, expanded, vocab_used))
+                        line, _rule_hash(rule, expanded, groups, vocab_used))
 
 
 def check_rules(folder: Path | str | None = None) -> tuple[RuleSet | None, list[RuleError]]:

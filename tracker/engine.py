@@ -96,6 +96,11 @@ def number_windows(scanned: Scanned) -> list[tuple[int, int]]:
     return windows
 
 
+def needs_sentences(rule: CompiledRule) -> bool:
+    """Rules without a number, or with a dual-noun branch ("رهينتين"), search whole sentences."""
+    return not rule.number_groups or any(e.dual is not None for e in rule.emits)
+
+
 class RequiresIndex:
     """Every rule's ``requires`` words in one Aho-Corasick automaton: one pass over a text tells
     which rules may match in each span (instead of one substring test per word, rule and span)."""
@@ -111,6 +116,8 @@ class RequiresIndex:
             if not r.requires:
                 self.free |= 1 << i
         self._bits = [bit[w] for w in words]
+        self.rules = [(1 << i, r, needs_sentences(r)) for i, r in enumerate(rules)]
+        self.any_sentences = any(whole for _, _, whole in self.rules)
 
     def masks(self, text: str, spans: list[tuple[int, int]]) -> list[int]:
         """For each span, the bit set of the rules whose requires are met inside it."""
@@ -140,24 +147,18 @@ def requires_index(ruleset: RuleSet) -> RequiresIndex:
     return index
 
 
-def needs_sentences(rule: CompiledRule) -> bool:
-    """Rules without a number, or with a dual-noun branch ("رهينتين"), search whole sentences."""
-    return not rule.number_groups or any(e.dual is not None for e in rule.emits)
-
-
 def search_plan(ruleset: RuleSet, scanned: Scanned) -> list[tuple[CompiledRule, list[tuple[int, int]]]]:
     """Each rule with the spans it searches: windows around numbers (or whole sentences), kept
     only where one of its ``requires`` words is present."""
     windows = number_windows(scanned)
     sentences = scanned.sentences.spans
     index = requires_index(ruleset)
-    window_masks = index.masks(scanned.masked, windows)
-    sentence_masks = index.masks(scanned.masked, sentences) if any(map(needs_sentences, ruleset.rules)) else []
+    masks = index.masks(scanned.masked, windows + sentences if index.any_sentences else windows)
+    window_masks, sentence_masks = masks[:len(windows)], masks[len(windows):]
     plan = []
-    for i, rule in enumerate(ruleset.rules):
-        bit = 1 << i
-        spans, masks = (sentences, sentence_masks) if needs_sentences(rule) else (windows, window_masks)
-        chosen = [span for span, mask in zip(spans, masks) if mask & bit]
+    for bit, rule, whole in index.rules:
+        spans, span_masks = (sentences, sentence_masks) if whole else (windows, window_masks)
+        chosen = [span for span, mask in zip(spans, span_masks) if mask & bit]
         if chosen:
             plan.append((rule, chosen))
     return plan

@@ -55,13 +55,20 @@ def _subgroup(emit: Emit, match: Match, text: str) -> str | None:
         return emit.subgroup
     a, b = match.groups[emit.subgroup_from]
     said = text[a:b].strip()
-    table = {normalize_literal(k): v for k, v in emit.subgroups.items()}
+    table = _subgroup_table(tuple(emit.subgroups.items()))
     if said in table:
         return table[said]
-    for key, label in sorted(table.items(), key=lambda kv: -len(kv[0])):
+    for key, label in table.items():
         if said.startswith(key) or said.endswith(key):
             return label
     return emit.subgroup or said
+
+
+@lru_cache(maxsize=512)
+def _subgroup_table(items: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """A rule's subgroup words, normalised, longest first (so the longest word wins)."""
+    table = {normalize_literal(k): v for k, v in items}
+    return dict(sorted(table.items(), key=lambda kv: -len(kv[0])))
 
 
 def _candidates(ruleset: RuleSet, scanned: Scanned, matches: list[Match]) -> list[_Candidate]:

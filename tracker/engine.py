@@ -164,24 +164,63 @@ def search_plan(ruleset: RuleSet, scanned: Scanned) -> list[tuple[CompiledRule, 
     return plan
 
 
+def claimed_numbers(match: Match, numbers: dict[int, RawNumber]) -> list[int]:
+    """Starts of the count numbers a match gives a claim to (as ``extract`` reads its emits)."""
+    out = []
+    for emit in match.rule.emits:
+        if emit.dual is not None or (emit.when is not None and emit.when not in match.groups):
+            continue
+        span = match.groups.get(emit.value or "number")
+        if span is not None and (n := numbers.get(span[0])) is not None and n.end == span[1]:
+            out.append(span[0])
+    return out
+
+
 def find_matches(ruleset: RuleSet, scanned: Scanned, *, rule_ids: set[str] | None = None,
-                 timeout: float = DEFAULT_TIMEOUT) -> tuple[list[Match], list[RuleTimeout]]:
-    """Every match of every rule (before overlap resolution), and the rules that timed out."""
+                 timeout: float = DEFAULT_TIMEOUT, prune: bool = False) -> tuple[list[Match], list[RuleTimeout]]:
+    """Every match of every rule (before overlap resolution), and the rules that timed out.
+
+    With ``prune``, rules run from the highest priority down, and a rule skips a window once
+    every number in it has a match of a rule of higher priority: one claim per number goes to
+    the highest priority, so such a rule could not win any of them (rules with a dual noun,
+    whose claim is not on a count number, always run). Then the matches that
+    cannot win may be missing, but the claims are the same (``extract`` prunes; ``explain``
+    shows every match)."""
     masked = scanned.masked
-    matches: list[Match] = []
-    timeouts: list[RuleTimeout] = []
-    for rule, spans in search_plan(ruleset, scanned):
+    order = {rule.full_id: i for i, rule in enumerate(ruleset.rules)}
+    plan = search_plan(ruleset, scanned)
+    if prune:
+        plan.sort(key=lambda entry: -entry[0].rule.priority)  # stable: rule order within a priority
+        starts = sorted(scanned.numbers)
+        best: dict[int, int] = {}  # number start -> highest priority of a match claiming it
+    found: list[tuple[int, Match]] = []
+    timeouts: list[tuple[int, RuleTimeout]] = []
+    for rule, spans in plan:
         if rule_ids is not None and rule.full_id not in rule_ids:
             continue
         compiled = rule.compiled
         names = compiled.groupindex
+        priority = rule.rule.priority
+        index = order[rule.full_id]
+        prunable = prune and not needs_sentences(rule)  # a dual noun's claim is not a count number's
         for a, b in spans:
+            if prunable:
+                inside = starts[bisect_left(starts, a):bisect_left(starts, b)]
+                if inside and all(best.get(n, priority) > priority for n in inside):
+                    continue
             try:
                 for m in compiled.finditer(masked, a, b, overlapped=False, timeout=timeout):
                     if m.end() == m.start() or not _starts_at_word(masked, m.start()):
                         continue
                     groups = {name: m.span(name) for name in names if m.start(name) >= 0}
-                    matches.append(Match(rule, m.start(), m.end(), groups))
+                    match = Match(rule, m.start(), m.end(), groups)
+                    found.append((index, match))
+                    if prune:
+                        for n in claimed_numbers(match, scanned.numbers):
+                            best[n] = max(best.get(n, priority), priority)
             except TimeoutError:
-                timeouts.append(RuleTimeout(rule.full_id, a, f"rule {rule.full_id} timed out after {timeout}s"))
-    return matches, timeouts
+                timeouts.append((index, RuleTimeout(rule.full_id, a, f"rule {rule.full_id} timed out after {timeout}s")))
+    # back in rule order, each rule's matches in text order, as without pruning
+    found.sort(key=lambda entry: entry[0])
+    timeouts.sort(key=lambda entry: entry[0])
+    return [m for _, m in found], [t for _, t in timeouts]

@@ -174,7 +174,7 @@ def extract_text(text: str, rules: RuleSet | None = None, *, rule_ids: set[str] 
     ruleset = rules if rules is not None else _default_rules()
     norm = normalize(text)
     scanned = prepare(norm.text)
-    matches, timeouts = find_matches(ruleset, scanned, rule_ids=rule_ids, timeout=timeout)
+    matches, timeouts = find_matches(ruleset, scanned, rule_ids=rule_ids, timeout=timeout, prune=True)
     winners = _resolve(_candidates(ruleset, scanned, matches))
     return Extraction(_build(norm, scanned, winners), timeouts)
 

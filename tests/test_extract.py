@@ -102,3 +102,36 @@ def test_spans_point_into_the_original_with_diacritics_and_controls(rules: RuleS
 
 def test_dates_and_durations_are_not_numbers_for_rules(rules: RuleSet) -> None:
     assert extract("في 9 نوفمبر رهائن، ولمدة يومين", rules) == []
+
+
+def _claims_and_matches(text: str, rules: RuleSet, prune: bool) -> tuple[list[dict[str, object]], int]:
+    from tracker.engine import find_matches, prepare
+    from tracker.extract import _build, _candidates, _resolve
+    from tracker.textnorm import normalize
+
+    norm = normalize(text)
+    scanned = prepare(norm.text)
+    matches, _ = find_matches(rules, scanned, prune=prune)
+    winners = _resolve(_candidates(rules, scanned, matches))
+    return [c.model_dump() for c in _build(norm, scanned, winners)], len(matches)
+
+
+def test_pruning_by_priority_keeps_every_claim() -> None:
+    """Skipping rules that could not win a number must not change a single claim (seeds, the
+    scenario articles and every rule example), and must skip something."""
+    import json
+
+    root = Path(__file__).resolve().parent.parent
+    rules = load_rules()
+    texts = [p.read_text(encoding="utf-8") for p in sorted((root / "fixtures" / "seeds").glob("*.txt"))]
+    texts += [json.loads(line)["text"] for line in (root / "fixtures" / "scenarios" / "outlets.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += [ex.text for rule in rules.rules for ex in rule.examples]
+    pruned_matches = full_matches = 0
+    for text in texts:
+        pruned, n_pruned = _claims_and_matches(text, rules, prune=True)
+        full, n_full = _claims_and_matches(text, rules, prune=False)
+        assert pruned == full, text
+        pruned_matches += n_pruned
+        full_matches += n_full
+    assert len(texts) > 350
+    assert pruned_matches < full_matches

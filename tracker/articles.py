@@ -75,7 +75,8 @@ def _encoding(head: bytes) -> tuple[int, str, str]:
 
 
 class _Utf8Lines:
-    """A UTF-16 or UTF-32 stream read as UTF-8 lines, so the line readers need no second path.
+    """A UTF-16 or UTF-32 stream re-encoded as UTF-8, read by lines like a binary file, so the
+    line readers (and their size limits, in UTF-8 bytes) need no second path.
 
     Each undecodable code unit becomes ``_BAD_UNIT`` (encoded with ``surrogatepass``): the
     reader then reports the line that holds it instead of failing the whole file.
@@ -85,25 +86,26 @@ class _Utf8Lines:
         raw.read(skip)
         self._raw = raw
         self._decoder = codecs.getincrementaldecoder(codec)("tracker.bad-unit")
-        self._buf = ""
-        self._searched = 0  # no newline in _buf before this offset
+        self._buf = b""
+        self._pos = 0  # start of the next line in _buf
         self._eof = False
 
     def readline(self, limit: int = -1) -> bytes:
+        searched = self._pos  # no newline in _buf between _pos and here
         while True:
-            newline = self._buf.find("\n", self._searched)
-            if newline >= 0 or self._eof or 0 <= limit <= len(self._buf):
+            newline = self._buf.find(b"\n", searched)
+            if newline >= 0 or self._eof or 0 <= limit <= len(self._buf) - self._pos:
                 break
-            self._searched = len(self._buf)
             chunk = self._raw.read(2**16)
             self._eof = not chunk
-            self._buf += self._decoder.decode(chunk, final=self._eof)
+            searched = len(self._buf) - self._pos
+            self._buf = self._buf[self._pos:] + self._decoder.decode(chunk, final=self._eof).encode("utf-8", "surrogatepass")
+            self._pos = 0
         end = newline + 1 if newline >= 0 else len(self._buf)
         if limit >= 0:
-            end = min(end, limit)
-        line, self._buf = self._buf[:end], self._buf[end:]
-        self._searched = 0
-        return line.encode("utf-8", "surrogatepass")
+            end = min(end, self._pos + limit)
+        line, self._pos = self._buf[self._pos:end], end
+        return line
 
 
 def _open_lines(f: BinaryIO) -> tuple[BinaryIO, str]:

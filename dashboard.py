@@ -99,8 +99,8 @@ def ask(snap: Q.Snapshot, name: str, *args: Any) -> Any:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def cached_article(path: str, key: tuple[Any, ...], article_id: str) -> tuple[str, str | None] | None:
-    return Q.article_text(path, article_id)
+def cached_article(key: tuple[Any, ...], _snap: Q.Snapshot, article_id: str) -> tuple[str, str | None] | None:
+    return Q.snapshot_article(_snap, article_id)
 
 
 # ---- small helpers ----------------------------------------------------------------------------
@@ -569,7 +569,7 @@ def show_claim(snap: Q.Snapshot, claim_id: str) -> None:
         ("Claim id", R.esc(d["claim_id"])),
     ]))
     try:
-        found = cached_article(snap.path, snap.key, d["article_id"])
+        found = cached_article(snap.key, snap, d["article_id"])
     except store.StoreError:
         st.info("The article's text cannot be read right now (an ingest is writing); reopen the claim in a moment.")
         return

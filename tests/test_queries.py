@@ -177,7 +177,7 @@ def load_world(con: duckdb.DuckDBPyConnection, articles: list[dict], claims: lis
                    FROM world_claims""", {"now": now})
     con.unregister("world_articles")
     con.unregister("world_claims")
-    con.execute(f"CREATE OR REPLACE TABLE facts AS SELECT {Q.FACT_COLUMNS} FROM claims_detailed")
+    Q.derive_tables(con)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

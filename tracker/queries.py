@@ -21,13 +21,16 @@ the results are the same (tests/test_queries.py compares them).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import duckdb
 import pandas as pd
@@ -83,13 +86,19 @@ FACT_COLUMNS = """claim_id, article_id, metric, kind, value, value_low, value_hi
     planned, parent_claim_id, attributed_to, as_of, publisher, published_at, source, story_id, title, url,
     quote, sentence, span_start, span_end, number_start, number_end, rule_id, rule_version"""
 
+SNAPSHOT_DIR_ENV = "TRACKER_SNAPSHOT_DIR"   # where snapshot copies live; ":memory:" keeps them in RAM
+MEMORY_ENV = "TRACKER_DASHBOARD_MEMORY"      # DuckDB memory limit of one snapshot (default MEMORY_LIMIT)
+MEMORY_LIMIT = "2GB"
+
 
 @dataclass
 class Snapshot:
-    """An in-memory copy of the claims of one database state.
+    """A private, query-ready copy of one database state.
 
     ``stamp`` is the file's stamp taken before the copy, so a commit racing the copy makes
-    the next check see a change and copy again, never the other way round.
+    the next check see a change and copy again, never the other way round. ``workdir`` holds
+    the copy (None: kept in memory); it is removed when the snapshot is closed or garbage
+    collected.
     """
 
     path: str
@@ -99,26 +108,61 @@ class Snapshot:
     seconds: float
     con: duckdb.DuckDBPyConnection
     info: dict[str, Any]
+    workdir: Path | None = None
+    catalog: str | None = None  # the catalog to USE in each cursor (in-memory snapshots)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A connection for one thread (DuckDB connections are not shared across threads)."""
-        return self.con.cursor()
+        """A connection for one thread (DuckDB connections are not shared across threads).
+        It keeps the snapshot, and so its files, alive while it is in use."""
+        cur = self.con.cursor()
+        if self.catalog:
+            cur.execute(f"USE {self.catalog}")
+        return cast(duckdb.DuckDBPyConnection, _Cursor(cur, self))
 
     @property
     def key(self) -> tuple[str, Stamp]:
         """What cached query results are keyed on."""
         return (self.path, self.stamp)
 
+    def close(self) -> None:
+        """Close the copy and delete its files (also done when the snapshot is garbage collected)."""
+        finalizer = getattr(self, "_finalizer", None)
+        if finalizer is not None:
+            finalizer()
+        else:
+            _close_and_remove(self.con, self.workdir)
 
-def _attach(con: duckdb.DuckDBPyConnection, path: str, timeout: float) -> None:
-    """ATTACH the file read-only, retrying while a writer holds it (as ``store.connect`` does)."""
+
+class _Cursor:
+    """A DuckDB cursor holding a reference to its snapshot: the snapshot's files are removed
+    when it is garbage collected, which must not happen while a cursor is still reading."""
+
+    __slots__ = ("_cur", "_snap")
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
+        self._cur = cur
+        self._snap = snap
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cur, name)
+
+
+def _close_and_remove(con: duckdb.DuckDBPyConnection, workdir: Path | None) -> None:
+    try:
+        con.close()
+    except duckdb.Error:
+        pass
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _retry_locked(path: str, timeout: float, open_: Any) -> Any:
+    """``open_()``, retried while a writer holds the file (as ``store.connect`` does)."""
     deadline = time.monotonic() + timeout
     delay = 0.01
-    quoted = path.replace("'", "''")
     while True:
         try:
-            con.execute(f"ATTACH '{quoted}' AS src (READ_ONLY)")
-            return
+            return open_()
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise store.StoreError(f"{path}: {exc}") from None
@@ -129,45 +173,191 @@ def _attach(con: duckdb.DuckDBPyConnection, path: str, timeout: float) -> None:
             delay = min(delay * 2, 0.2)
 
 
+def _check_version(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    version = store.schema_version(con)
+    if version < store.latest_version():
+        raise store.StoreError(
+            f"{path} has schema version {version}; this tracker needs {store.latest_version()}: "
+            f"run `tracker migrate --db {path}`" if version else f"{path} is not a tracker database")
+
+
+def _snapshot_folder() -> Path | None:
+    """Where snapshot copies go: ``$TRACKER_SNAPSHOT_DIR``, else the system's temporary folder;
+    None for ":memory:"."""
+    configured = os.environ.get(SNAPSHOT_DIR_ENV)
+    if configured == ":memory:":
+        return None
+    folder = Path(configured) if configured else Path(tempfile.gettempdir())
+    _remove_stale(folder)
+    return folder
+
+
+_stale_checked: set[Path] = set()
+
+
+def _remove_stale(folder: Path) -> None:
+    """Delete the snapshot folders of dashboard processes that no longer run (killed ones leave
+    theirs behind); once per folder and process."""
+    if folder in _stale_checked:
+        return
+    _stale_checked.add(folder)
+    for d in folder.glob("tracker-snapshot-*"):
+        try:
+            pid = int(d.name.split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass  # alive (another user's), or unknowable: leave it
+
+
+def _room_for_copy(folder: Path, path: str) -> bool:
+    """True when ``folder`` has room for a copy of the database and the dashboard's tables."""
+    try:
+        size = sum(Path(p).stat().st_size for p in (path, path + ".wal") if Path(p).exists())
+        return shutil.disk_usage(folder).free > 1.6 * size + 256 * 2**20
+    except OSError:
+        return False
+
+
+def _memory_limit() -> str:
+    return os.environ.get(MEMORY_ENV) or MEMORY_LIMIT
+
+
 def build_snapshot(path: str | Path, timeout: float = READ_TIMEOUT,
                    precompute: Literal["now", "background", "no"] = "background") -> Snapshot:
-    """Copy the claims of the database at ``path`` into memory (see the module docstring),
-    then precompute their disagreements (``precompute_conflicts``)."""
+    """Copy the database at ``path`` and build the dashboard's tables in the copy (see the
+    module docstring), then precompute the disagreements (``precompute_conflicts``).
+
+    The file is held (read-only, so writers wait) only while its bytes are copied; the
+    tables are built from the copy. With no room for a copy (or ``$TRACKER_SNAPSHOT_DIR`` set
+    to ":memory:") the tables are built in memory straight from the file instead, holding it
+    for the whole build.
+    """
     path = str(path)
     stamp = db_stamp(path)
     if stamp is None:
         raise NoDatabase(f"{path}: no such database")
     started = time.perf_counter()
-    con = duckdb.connect(":memory:")
+    folder = _snapshot_folder()
+    if folder is not None and _room_for_copy(folder, path):
+        con, workdir = _build_from_copy(path, folder, timeout)
+        catalog = None
+    else:
+        con, workdir, catalog = _build_in_memory(path, timeout), None, "snap"
     try:
-        _attach(con, path, timeout)
-        try:
-            con.execute("USE src")
-            version = store.schema_version(con)
-            if version < store.latest_version():
-                raise store.StoreError(
-                    f"{path} has schema version {version}; this tracker needs {store.latest_version()}: "
-                    f"run `tracker migrate --db {path}`" if version else f"{path} is not a tracker database")
-            con.execute("USE memory")
-            con.execute(f"CREATE TABLE facts AS SELECT {FACT_COLUMNS} FROM src.claims_detailed")
-            row = con.execute("""
-                SELECT (SELECT count(*) FROM src.articles),
-                       (SELECT max(finished_at) FROM src.runs WHERE status = 'completed')""").fetchone()
-        finally:
-            con.execute("USE memory")
-            con.execute("DETACH src")  # the file is free again: writers need not wait for the rest
+        row = con.execute("SELECT n_articles, last_ingest FROM snapshot_info").fetchone()
     except BaseException:
-        con.close()
+        _close_and_remove(con, workdir)
         raise
     assert row is not None
     seconds = time.perf_counter() - started
     snap = Snapshot(path, stamp, datetime.now(), time.monotonic(), seconds, con,
-                    {"articles": row[0], "last_ingest": row[1]})
+                    {"articles": row[0], "last_ingest": row[1]}, workdir, catalog)
+    snap._finalizer = weakref.finalize(snap, _close_and_remove, con, workdir)  # type: ignore[attr-defined]
     if precompute == "now":
         precompute_conflicts(snap)
     elif precompute == "background":
         threading.Thread(target=precompute_conflicts, args=(snap,), name="tracker-conflicts", daemon=True).start()
     return snap
+
+
+def _build_from_copy(path: str, folder: Path, timeout: float) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    """Copy the file's bytes while holding it read-only (no writer can change it meanwhile),
+    then open the copy and build the dashboard's tables in it."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"tracker-snapshot-{os.getpid()}-", dir=folder))
+    copy = workdir / "snapshot.duckdb"
+    try:
+        lock = _retry_locked(path, timeout, lambda: duckdb.connect(path, read_only=True))
+        try:
+            _check_version(lock, path)
+            shutil.copyfile(path, copy)
+            if Path(path + ".wal").exists():  # a writer that died mid-batch; replayed on open
+                shutil.copyfile(path + ".wal", str(copy) + ".wal")
+        finally:
+            lock.close()  # the file is free again: writers need not wait for the rest
+        (workdir / "tmp").mkdir()
+        con = duckdb.connect(str(copy), config={"memory_limit": _memory_limit(),
+                                                "temp_directory": str(workdir / "tmp")})
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    try:
+        derive_tables(con)
+        con.execute("CHECKPOINT")
+    except BaseException:
+        _close_and_remove(con, workdir)
+        raise
+    return con, workdir
+
+
+def _build_in_memory(path: str, timeout: float) -> duckdb.DuckDBPyConnection:
+    """The dashboard's tables in a compressed in-memory database, built from the file itself."""
+    con = duckdb.connect(":memory:", config={"memory_limit": _memory_limit()})
+    try:
+        try:
+            con.execute("ATTACH ':memory:' AS snap (COMPRESS)")
+        except duckdb.Error:  # an older DuckDB: uncompressed
+            con.execute("ATTACH ':memory:' AS snap")
+        quoted = path.replace("'", "''")
+        _retry_locked(path, timeout, lambda: con.execute(f"ATTACH '{quoted}' AS src (READ_ONLY)"))
+        try:
+            con.execute("USE src")
+            _check_version(con, path)
+            con.execute("USE snap")
+            derive_tables(con, source="src")
+        finally:
+            con.execute("USE snap")
+            con.execute("DETACH src")  # the file is free again
+        con.execute("CHECKPOINT snap")  # compresses the tables
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def derive_tables(con: duckdb.DuckDBPyConnection, source: str = "") -> None:
+    """The dashboard's tables, built in the current catalog from the tracker's tables in
+    catalog ``source`` (default: the current one):
+
+    - ``facts``: every claim with its article's publisher, date, title, URL, story and source
+      (the columns of ``FACT_COLUMNS``), stored metric by metric, each ordered by kind and
+      latest day first: a query for one metric and kind reads only its rows (DuckDB skips
+      row groups whose min/max exclude the filter), and a query for the latest claims stops
+      after the first row groups;
+    - ``claim_ix`` (claim_id, rid = rowid in ``facts``) ordered by claim id, and
+      ``article_claims`` (the spans of each article's claims) ordered by article id: one
+      claim or one article is found by reading one row group.
+    """
+    s = f"{source}." if source else ""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE snap_articles AS
+        SELECT a.article_id, a.publisher, a.url, a.title, a.published_at, a.story_id, s.source
+        FROM {s}articles AS a JOIN {s}article_sources AS s USING (article_id)""")
+    cols = ", ".join(
+        f"a.{c}" if c in ("publisher", "published_at", "source", "story_id", "title", "url") else f"c.{c}"
+        for c in (c.strip() for c in FACT_COLUMNS.split(",")))
+    select = f"SELECT {cols} FROM {s}claims AS c JOIN temp.snap_articles AS a USING (article_id)"
+    con.execute(f"CREATE OR REPLACE TABLE facts AS {select} LIMIT 0")
+    metrics = [r[0] for r in con.execute(f"SELECT DISTINCT metric FROM {s}claims ORDER BY 1").fetchall()]
+    for metric in metrics:  # one metric at a time: memory stays bounded by the largest metric
+        con.execute(f"INSERT INTO facts {select} WHERE c.metric = $m "
+                    "ORDER BY c.kind, c.as_of DESC NULLS LAST, a.published_at DESC NULLS LAST", {"m": metric})
+    con.execute("DROP TABLE temp.snap_articles")
+    con.execute("CREATE OR REPLACE TABLE claim_ix AS SELECT claim_id, rowid AS rid FROM facts ORDER BY claim_id")
+    con.execute("""
+        CREATE OR REPLACE TABLE article_claims AS
+        SELECT article_id, claim_id, metric, value, qualifier, subgroup, span_start, span_end, number_start, number_end
+        FROM facts ORDER BY article_id, span_start, claim_id""")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE snapshot_info AS
+        SELECT (SELECT count(*) FROM {s}articles) AS n_articles,
+               (SELECT max(finished_at) FROM {s}runs WHERE status = 'completed') AS last_ingest""")
 
 
 def precompute_conflicts(snap: Snapshot) -> None:
@@ -345,9 +535,10 @@ def where_clause(f: Filters, dated_only: bool = False) -> Where:
     for name, col, values in (("publishers", "c.publisher", f.publishers),
                               ("sources", "c.attributed_to", f.sources),
                               ("qualifiers", "c.qualifier", f.qualifiers)):
-        if values:
-            parts.append(f"list_contains(CAST(${name} AS VARCHAR[]), {col})")
-            p[name] = list(values)
+        if values:  # an IN list of parameters: DuckDB filters it inside the scan
+            marks = ", ".join(f"${name}{k}" for k in range(len(values)))
+            parts.append(f"{col} IN ({marks})")
+            p.update({f"{name}{k}": v for k, v in enumerate(values)})
     q = f.search.strip()
     if q:
         # A substring match with no pattern syntax exposed. Arabic has no case, and lower()
@@ -429,55 +620,51 @@ def overview(con: duckdb.DuckDBPyConnection, f: Filters, kinds: dict[str, str],
     w = where_clause(Filters(**{**f.without_metric().__dict__, "subgroup": TOTAL, "include_planned": False}),
                      dated_only=True)
     params = {**w.params, "km": list(kinds), "kk": list(kinds.values()), "recent": recent_days}
+    headline = f"""
+        FROM facts AS c
+        JOIN (SELECT unnest(CAST($km AS VARCHAR[])) AS metric,
+                     unnest(CAST($kk AS VARCHAR[])) AS kind) AS k
+          ON k.metric = c.metric AND k.kind = c.kind
+        WHERE {w.sql}"""
+    # each source's latest day first (few columns), then only that day's claims are read: the
+    # join hands the days' range to the scan of facts, which skips the older row groups
     per_source = _df(con, f"""
-        WITH headline AS (
-            SELECT c.* FROM facts AS c
+        WITH latest AS (
+            SELECT c.metric, c.source, max(c.as_of) AS day, count(*) AS n {headline} GROUP BY ALL
+        ),
+        picked AS (
+            SELECT l.metric, l.source, any_value(l.n) AS n,
+                   arg_max(struct_pack(day := c.as_of, value := c.value, value_low := c.value_low,
+                                       value_high := c.value_high, qualifier := c.qualifier,
+                                       quote := c.quote, claim_id := c.claim_id), c.value) AS s
+            FROM facts AS c
             JOIN (SELECT unnest(CAST($km AS VARCHAR[])) AS metric,
                          unnest(CAST($kk AS VARCHAR[])) AS kind) AS k
               ON k.metric = c.metric AND k.kind = c.kind
+            JOIN latest AS l ON l.metric = c.metric AND l.source = c.source AND l.day = c.as_of
             WHERE {w.sql}
-        ),
-        latest AS (
-            SELECT metric, source,
-                   arg_max(struct_pack(day := as_of, value := value, value_low := value_low,
-                                       value_high := value_high, qualifier := qualifier,
-                                       quote := quote, claim_id := claim_id),
-                           struct_pack(d := as_of, v := value)) AS s
-            FROM headline GROUP BY metric, source
+            GROUP BY l.metric, l.source
         )
         SELECT metric, source, s.day AS day, s.value AS value, s.value_low AS value_low,
                s.value_high AS value_high, s.qualifier AS qualifier, s.quote AS quote,
                s.claim_id AS claim_id,
-               s.day >= max(s.day) OVER (PARTITION BY metric) - CAST($recent AS INTEGER) AS recent
-        FROM latest ORDER BY metric, day DESC, value DESC""", params)
-    per_metric = _df(con, f"""
-        WITH headline AS (
-            SELECT c.* FROM facts AS c
-            JOIN (SELECT unnest(CAST($km AS VARCHAR[])) AS metric,
-                         unnest(CAST($kk AS VARCHAR[])) AS kind) AS k
-              ON k.metric = c.metric AND k.kind = c.kind
-            WHERE {w.sql}
-        ),
-        latest AS (
-            SELECT metric, source, max(as_of) AS day,
-                   arg_max(value, struct_pack(d := as_of, v := value)) AS value,
-                   count(*) AS n
-            FROM headline GROUP BY metric, source
-        ),
-        marked AS (
-            SELECT *, day >= max(day) OVER (PARTITION BY metric) - CAST($recent AS INTEGER) AS recent
-            FROM latest
-        )
-        SELECT metric, max(day) AS latest_day, count(*) AS n_sources,
-               count(*) FILTER (WHERE recent) AS n_recent,
-               min(value) FILTER (WHERE recent) AS min_value,
-               max(value) FILTER (WHERE recent) AS max_value,
-               CASE WHEN count(*) FILTER (WHERE recent) >= 2  -- one source: nothing to compare
-                    THEN (max(value) FILTER (WHERE recent) - min(value) FILTER (WHERE recent))
-                         / NULLIF(max(value) FILTER (WHERE recent), 0) END AS relative_spread,
-               sum(n) AS n_claims
-        FROM marked GROUP BY metric ORDER BY metric""", params)
-    return per_metric, per_source
+               s.day >= max(s.day) OVER (PARTITION BY metric) - CAST($recent AS INTEGER) AS recent, n
+        FROM picked ORDER BY metric, day DESC, value DESC, source""", params)
+    con.register("overview_sources", per_source)
+    try:
+        per_metric = _df(con, """
+            SELECT metric, max(day) AS latest_day, count(*) AS n_sources,
+                   count(*) FILTER (WHERE recent) AS n_recent,
+                   min(value) FILTER (WHERE recent) AS min_value,
+                   max(value) FILTER (WHERE recent) AS max_value,
+                   CASE WHEN count(*) FILTER (WHERE recent) >= 2  -- one source: nothing to compare
+                        THEN (max(value) FILTER (WHERE recent) - min(value) FILTER (WHERE recent))
+                             / NULLIF(max(value) FILTER (WHERE recent), 0) END AS relative_spread,
+                   sum(n) AS n_claims
+            FROM overview_sources GROUP BY metric ORDER BY metric""")
+    finally:
+        con.unregister("overview_sources")
+    return per_metric, per_source.drop(columns="n")
 
 
 # ---- timeline -------------------------------------------------------------------------------
@@ -491,40 +678,65 @@ def timeline(con: duckdb.DuckDBPyConnection, f: Filters, series: Series = "publi
     most claims are kept and at most ``max_rows`` rows (the latest days), so the browser gets
     a bounded payload; ``info`` says how many claims, series and undated claims were left out.
     Bounds of open intervals are NULL; the chart draws them to its edge.
+
+    Two steps, so that only the days shown are grouped: claims per series and day (a cheap
+    count) pick the series and the earliest day that can hold ``max_rows`` figures; then the
+    figures of those days only (``facts`` is ordered by day, so the older row groups are
+    skipped). Should those days hold fewer figures (many repeats), more days are taken.
     """
     w = where_clause(f, dated_only=False)
     col = {"publisher": "c.publisher", "source": "c.source", "attributed_to": "c.attributed_to"}[series]
-    params = {**w.params, "max_series": max_series, "max_rows": max_rows}
-    df = _df(con, f"""
-        WITH filtered AS (
-            SELECT c.*, COALESCE({col}, '(unattributed)') AS series FROM facts AS c WHERE {w.sql}
+    row = con.execute(f"""
+        WITH per AS MATERIALIZED (
+            SELECT COALESCE({col}, '(unattributed)') AS series, c.as_of AS day, count(*) AS n
+            FROM facts AS c WHERE {w.sql} GROUP BY ALL
         ),
         ranked AS (
-            SELECT series, count(*) AS n FROM filtered WHERE as_of IS NOT NULL
+            SELECT series, sum(n) AS n FROM per WHERE day IS NOT NULL
             GROUP BY series ORDER BY n DESC, series LIMIT $max_series
-        ),
-        rows AS (
-            SELECT f.series, f.as_of AS day, f.subgroup, f.value, f.value_low, f.value_high, f.qualifier,
-                   bool_or(f.planned) AS planned,
-                   count(*) AS n_mentions,
-                   arg_min(f.quote, struct_pack(p := f.published_at, id := f.claim_id)) AS quote,
-                   arg_min(f.publisher, struct_pack(p := f.published_at, id := f.claim_id)) AS publisher,
-                   arg_min(f.attributed_to, struct_pack(p := f.published_at, id := f.claim_id)) AS attributed_to,
-                   min(f.claim_id) AS claim_id
-            FROM filtered AS f SEMI JOIN ranked USING (series)
-            WHERE f.as_of IS NOT NULL
-            GROUP BY ALL
         )
-        SELECT * FROM rows ORDER BY day DESC, series, value LIMIT $max_rows""", params)
-    counts = con.execute(f"""
-        WITH filtered AS (
-            SELECT COALESCE({col}, '(unattributed)') AS series, c.as_of FROM facts AS c WHERE {w.sql}
-        )
-        SELECT count(*) FILTER (WHERE as_of IS NOT NULL), count(*) FILTER (WHERE as_of IS NULL),
-               count(DISTINCT series) FILTER (WHERE as_of IS NOT NULL)
-        FROM filtered""", w.params).fetchone()
-    assert counts is not None
-    info = {"dated": counts[0], "undated": counts[1], "series": counts[2], "series_shown": min(counts[2], max_series),
+        SELECT (SELECT list(series ORDER BY n DESC, series) FROM ranked),
+               (SELECT list(struct_pack(day := day, n := n) ORDER BY day DESC)
+                FROM (SELECT day, sum(n) AS n FROM per SEMI JOIN ranked USING (series)
+                      WHERE day IS NOT NULL GROUP BY day)),
+               (SELECT COALESCE(sum(n), 0) FROM per WHERE day IS NOT NULL),
+               (SELECT COALESCE(sum(n), 0) FROM per WHERE day IS NULL),
+               (SELECT count(DISTINCT series) FROM per WHERE day IS NOT NULL)""",
+                      {**w.params, "max_series": max_series}).fetchone()
+    assert row is not None
+    shown, per_day, dated, undated, n_series = row[0] or [], row[1] or [], int(row[2]), int(row[3]), int(row[4])
+    marks = ", ".join(f"$series{k}" for k in range(len(shown))) or "NULL"
+    params = {**w.params, **{f"series{k}": v for k, v in enumerate(shown)}, "max_rows": max_rows}
+    figures = f"""
+        SELECT series, day, subgroup, value, value_low, value_high, qualifier,
+               bool_or(planned) AS planned,
+               count(*) AS n_mentions,
+               arg_min(quote, struct_pack(p := published_at, id := claim_id)) AS quote,
+               arg_min(publisher, struct_pack(p := published_at, id := claim_id)) AS publisher,
+               arg_min(attributed_to, struct_pack(p := published_at, id := claim_id)) AS attributed_to,
+               min(claim_id) AS claim_id
+        FROM (SELECT COALESCE({col}, '(unattributed)') AS series, c.as_of AS day, c.subgroup, c.value,
+                     c.value_low, c.value_high, c.qualifier, c.planned, c.quote, c.publisher,
+                     c.attributed_to, c.published_at, c.claim_id
+              FROM facts AS c WHERE {w.sql} AND c.as_of >= $since) AS f
+        WHERE series IN ({marks})
+        GROUP BY ALL
+        ORDER BY day DESC, series, value, value_low NULLS FIRST, value_high NULLS LAST, qualifier, subgroup NULLS FIRST
+        LIMIT $max_rows"""
+    target = 2 * max_rows  # claims to take at first: a figure is often stated more than once
+    while True:
+        since, acc = None, 0
+        for d in per_day:  # latest first
+            acc += d["n"]
+            since = d["day"]
+            if acc >= target:
+                break
+        complete = acc < target  # every dated claim is in
+        df = _df(con, figures, {**params, "since": since or date(1, 1, 1)})
+        if len(df) >= max_rows or complete:
+            break
+        target *= 4
+    info = {"dated": dated, "undated": undated, "series": n_series, "series_shown": min(n_series, max_series),
             "rows": len(df), "rows_capped": int(len(df) >= max_rows)}
     return df.sort_values(["day", "series"]).reset_index(drop=True), info
 
@@ -835,32 +1047,82 @@ def claims_page(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 200, of
         LIMIT $limit OFFSET $offset""", {**w.params, "limit": limit, "offset": offset})
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $t AND database_name = current_database()",
+                      {"t": name}).fetchone()
+    return bool(row and row[0])
+
+
+def _rowids(con: duckdb.DuckDBPyConnection, claim_ids: Sequence[str]) -> list[int]:
+    """The ``facts`` rowids of these claims (the ones that exist), through ``claim_ix``."""
+    ids = list(dict.fromkeys(claim_ids))
+    if not ids:
+        return []
+    marks = ", ".join(f"$i{k}" for k in range(len(ids)))
+    return [r[0] for r in con.execute(f"SELECT rid FROM claim_ix WHERE claim_id IN ({marks})",
+                                      {f"i{k}": v for k, v in enumerate(ids)}).fetchall()]
+
+
+def _fetch_rows(con: duckdb.DuckDBPyConnection, columns: str, rowids: Sequence[int]) -> duckdb.DuckDBPyConnection:
+    """``columns`` of the ``facts`` rows at these rowids: one point lookup each (a rowid filter
+    reads one vector; an IN list or a join would scan the table)."""
+    parts = [f"SELECT {columns} FROM facts AS c WHERE c.rowid = $r{k}" for k in range(len(rowids))]
+    return con.execute(" UNION ALL ".join(parts), {f"r{k}": int(r) for k, r in enumerate(rowids)})
+
+
 def claims_by_id(con: duckdb.DuckDBPyConnection, claim_ids: Sequence[str]) -> pd.DataFrame:
     """These claims, with their articles' publisher, date, title, URL."""
-    return _df(con, f"""
-        SELECT {CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end
-        FROM facts AS c WHERE list_contains(CAST($ids AS VARCHAR[]), c.claim_id)
-        ORDER BY c.value, c.as_of, c.claim_id""", {"ids": list(claim_ids)})
+    cols = f"{CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end"
+    if not _has_table(con, "claim_ix"):
+        return _df(con, f"""
+            SELECT {cols} FROM facts AS c WHERE list_contains(CAST($ids AS VARCHAR[]), c.claim_id)
+            ORDER BY c.value, c.as_of, c.claim_id""", {"ids": list(claim_ids)})
+    rids = _rowids(con, claim_ids)
+    if not rids:
+        return _df(con, f"SELECT {cols} FROM facts AS c LIMIT 0")
+    df = _fetch_rows(con, cols, rids).df()
+    return df.sort_values(["value", "as_of", "claim_id"], na_position="last").reset_index(drop=True)
 
 
 def claim_detail(con: duckdb.DuckDBPyConnection, claim_id: str) -> dict[str, Any] | None:
     """One claim with its provenance and the spans of every claim of its article.
 
-    The article's text is not in the snapshot: read it with ``article_text``.
+    The article's text is not read here: ``snapshot_article`` (or ``article_text``) reads it.
     """
-    cur = con.execute(f"""
-        SELECT {CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end,
-               c.parent_claim_id, c.story_id
-        FROM facts AS c WHERE c.claim_id = $id""", {"id": claim_id})
+    cols = (f"{CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end, "
+            "c.parent_claim_id, c.story_id")
+    indexed = _has_table(con, "claim_ix")
+    if indexed:
+        rids = _rowids(con, [claim_id])
+        if not rids:
+            return None
+        cur = _fetch_rows(con, cols, rids)
+    else:
+        cur = con.execute(f"SELECT {cols} FROM facts AS c WHERE c.claim_id = $id", {"id": claim_id})
     row = cur.fetchone()
     if row is None:
         return None
     names = [d[0] for d in cur.description]
     detail = dict(zip(names, row))
-    detail["article_claims"] = _df(con, """
-        SELECT claim_id, metric, value, qualifier, subgroup, span_start, span_end, number_start, number_end
-        FROM facts WHERE article_id = $a ORDER BY span_start, claim_id""", {"a": detail["article_id"]})
+    spans = ("claim_id, metric, value, qualifier, subgroup, span_start, span_end, number_start, number_end")
+    detail["article_claims"] = _df(con, f"""
+        SELECT {spans} FROM {"article_claims" if indexed else "facts"} WHERE article_id = $a
+        ORDER BY span_start, claim_id""", {"a": detail["article_id"]})
     return detail
+
+
+def snapshot_article(snap: Snapshot, article_id: str) -> tuple[str, str | None] | None:
+    """(text, published_at_source) of one article as of the snapshot: read from the snapshot's
+    copy (the database file stays free for writers), or from the file for an in-memory one."""
+    if snap.workdir is None:
+        return article_text(snap.path, article_id)
+    con = snap.cursor()
+    try:
+        row = con.execute("SELECT text, published_at_source FROM articles WHERE article_id = $a",
+                          {"a": article_id}).fetchone()
+    finally:
+        con.close()
+    return (row[0], row[1]) if row else None
 
 
 def export_table(con: duckdb.DuckDBPyConnection, f: Filters, for_csv: bool = False) -> pa.Table:

@@ -56,12 +56,31 @@ def db_from_argv(argv: list[str]) -> str | None:
 
 @st.cache_resource(show_spinner=False)
 def metric_meta() -> dict[str, tuple[str, str, tuple[str, ...]]]:
-    """name -> (English label, Arabic label, kinds) from the rules; {} if they do not load."""
+    """name -> (English label, Arabic label, kinds) from the metric declarations of the rule
+    files; {} if they do not load. Only the declarations are read and validated: compiling
+    every rule (``load_rules``) would add seconds to the first page."""
     try:
-        from tracker.ruleset import load_rules
+        import yaml
 
-        return {name: (m.label, m.label_ar, tuple(m.kinds)) for name, m in load_rules().metrics.items()}
-    except Exception:  # the dashboard must still show the data when a rule file is broken
+        from tracker.ruleschema import Metric
+        from tracker.ruleset import default_rules_dir
+
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        out: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        for path in sorted(default_rules_dir().glob("*.yaml")):
+            try:
+                doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+            except (OSError, yaml.YAMLError):
+                continue  # a broken rule file: the others still label their metrics
+            declared = doc.get("metrics") if isinstance(doc, dict) else None
+            for name, raw in (declared or {}).items() if isinstance(declared, dict) else ():
+                try:
+                    m = Metric.model_validate(raw)
+                except Exception:
+                    continue
+                out.setdefault(str(name), (m.label, m.label_ar, tuple(m.kinds)))
+        return out
+    except Exception:  # the dashboard must still show the data when the rules cannot be read
         return {}
 
 
@@ -636,7 +655,18 @@ def main() -> None:
         st.warning("The database cannot be read right now. If an ingest is running, reload in a moment.")
         st.text(short(str(exc), 300))  # not Markdown: the message may quote anything
         return
+    try:
+        page(path, snap)
+    except Exception:
+        watch_for_updates(path, snap.key)  # a page that failed still picks up new data
+        raise
+    # once the page is drawn: the snapshot's remaining work (ordering its facts, the
+    # disagreements) in the background, and the watch for new data
+    Q.start_background(snap)
     watch_for_updates(path, snap.key)
+
+
+def page(path: str, snap: Q.Snapshot) -> None:
     summary = ask(snap, "summary")
     status_line(snap, summary)
     if summary["claims"] == 0:

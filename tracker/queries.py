@@ -110,6 +110,7 @@ class Snapshot:
     info: dict[str, Any]
     workdir: Path | None = None
     catalog: str | None = None  # the catalog to USE in each cursor (in-memory snapshots)
+    pending: bool = False  # deferred background work not started yet (``start_background``)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection for one thread (DuckDB connections are not shared across threads).
@@ -123,6 +124,11 @@ class Snapshot:
     def key(self) -> tuple[str, Stamp]:
         """What cached query results are keyed on."""
         return (self.path, self.stamp)
+
+    @property
+    def build_seconds(self) -> float:
+        """The copy, the ordered facts and the disagreements (those done so far)."""
+        return self.seconds + self.info.get("layout_s", 0.0) + self.info.get("conflicts_s", 0.0)
 
     def close(self) -> None:
         """Close the copy and delete its files (also done when the snapshot is garbage collected)."""
@@ -230,7 +236,7 @@ def _memory_limit() -> str:
 
 
 def build_snapshot(path: str | Path, timeout: float = READ_TIMEOUT,
-                   precompute: Literal["now", "background", "no"] = "background") -> Snapshot:
+                   precompute: Literal["now", "background", "deferred", "no"] = "background") -> Snapshot:
     """Copy the database at ``path`` and build the dashboard's tables in the copy (see the
     module docstring), then precompute the disagreements (``precompute_conflicts``).
 
@@ -262,14 +268,30 @@ def build_snapshot(path: str | Path, timeout: float = READ_TIMEOUT,
     snap._finalizer = weakref.finalize(snap, _close_and_remove, con, workdir)  # type: ignore[attr-defined]
     if precompute == "now":
         precompute_conflicts(snap)
-    elif precompute == "background":
-        threading.Thread(target=precompute_conflicts, args=(snap,), name="tracker-conflicts", daemon=True).start()
+    elif precompute != "no":
+        snap.pending = True
+        if precompute == "background":
+            start_background(snap)
     return snap
+
+
+DEFER_SECONDS = 5.0  # a deferred snapshot's background work starts at the latest this long after it is served
+
+
+def start_background(snap: Snapshot) -> None:
+    """Start the work ``build_snapshot(precompute="deferred")`` left (``precompute_conflicts``)
+    in a background thread; once. The dashboard starts it when its first page is drawn, so
+    that page does not share the CPU with it."""
+    with _entries_lock:
+        if not snap.pending:
+            return
+        snap.pending = False
+    threading.Thread(target=precompute_conflicts, args=(snap,), name="tracker-conflicts", daemon=True).start()
 
 
 def _build_from_copy(path: str, folder: Path, timeout: float) -> tuple[duckdb.DuckDBPyConnection, Path]:
     """Copy the file's bytes while holding it read-only (no writer can change it meanwhile),
-    then open the copy and build the dashboard's tables in it."""
+    then open the copy and give it the dashboard's ``facts`` (a view until ``sort_facts``)."""
     workdir = Path(tempfile.mkdtemp(prefix=f"tracker-snapshot-{os.getpid()}-", dir=folder))
     copy = workdir / "snapshot.duckdb"
     try:
@@ -288,8 +310,7 @@ def _build_from_copy(path: str, folder: Path, timeout: float) -> tuple[duckdb.Du
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     try:
-        derive_tables(con)
-        con.execute("CHECKPOINT")
+        _facts_view(con)
     except BaseException:
         _close_and_remove(con, workdir)
         raise
@@ -321,52 +342,89 @@ def _build_in_memory(path: str, timeout: float) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def derive_tables(con: duckdb.DuckDBPyConnection, source: str = "") -> None:
-    """The dashboard's tables, built in the current catalog from the tracker's tables in
-    catalog ``source`` (default: the current one):
+_ARTICLE_COLUMNS = ("publisher", "published_at", "source", "story_id", "title", "url")
+_FACTS_ORDER = "metric, kind, as_of DESC NULLS LAST, published_at DESC NULLS LAST"
 
-    - ``facts``: every claim with its article's publisher, date, title, URL, story and source
-      (the columns of ``FACT_COLUMNS``), stored metric by metric, each ordered by kind and
-      latest day first: a query for one metric and kind reads only its rows (DuckDB skips
-      row groups whose min/max exclude the filter), and a query for the latest claims stops
-      after the first row groups;
-    - ``claim_ix`` (claim_id, rid = rowid in ``facts``) ordered by claim id, and
-      ``article_claims`` (the spans of each article's claims) ordered by article id: one
-      claim or one article is found by reading one row group.
-    """
+
+def _facts_select(source: str, articles: str) -> str:
     s = f"{source}." if source else ""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE snap_articles AS
+    cols = ", ".join(f"a.{c}" if c in _ARTICLE_COLUMNS else f"c.{c}"
+                     for c in (c.strip() for c in FACT_COLUMNS.split(",")))
+    return f"SELECT {cols} FROM {s}claims AS c JOIN {articles} AS a USING (article_id)"
+
+
+def _articles_select(source: str) -> str:
+    s = f"{source}." if source else ""
+    return f"""
         SELECT a.article_id, a.publisher, a.url, a.title, a.published_at, a.story_id, s.source
-        FROM {s}articles AS a JOIN {s}article_sources AS s USING (article_id)""")
-    cols = ", ".join(
-        f"a.{c}" if c in ("publisher", "published_at", "source", "story_id", "title", "url") else f"c.{c}"
-        for c in (c.strip() for c in FACT_COLUMNS.split(",")))
-    select = f"SELECT {cols} FROM {s}claims AS c JOIN temp.snap_articles AS a USING (article_id)"
-    con.execute(f"CREATE OR REPLACE TABLE facts AS {select} LIMIT 0")
-    metrics = [r[0] for r in con.execute(f"SELECT DISTINCT metric FROM {s}claims ORDER BY 1").fetchall()]
-    for metric in metrics:  # one metric at a time: memory stays bounded by the largest metric
-        con.execute(f"INSERT INTO facts {select} WHERE c.metric = $m "
-                    "ORDER BY c.kind, c.as_of DESC NULLS LAST, a.published_at DESC NULLS LAST", {"m": metric})
-    con.execute("DROP TABLE temp.snap_articles")
-    con.execute("CREATE OR REPLACE TABLE claim_ix AS SELECT claim_id, rowid AS rid FROM facts ORDER BY claim_id")
-    con.execute("""
-        CREATE OR REPLACE TABLE article_claims AS
-        SELECT article_id, claim_id, metric, value, qualifier, subgroup, span_start, span_end, number_start, number_end
-        FROM facts ORDER BY article_id, span_start, claim_id""")
-    con.execute(f"""
-        CREATE OR REPLACE TABLE snapshot_info AS
+        FROM {s}articles AS a JOIN {s}article_sources AS s USING (article_id)"""
+
+
+def _info_select(source: str) -> str:
+    s = f"{source}." if source else ""
+    return f"""
         SELECT (SELECT count(*) FROM {s}articles) AS n_articles,
-               (SELECT max(finished_at) FROM {s}runs WHERE status = 'completed') AS last_ingest""")
+               (SELECT max(finished_at) FROM {s}runs WHERE status = 'completed') AS last_ingest"""
+
+
+def _facts_view(con: duckdb.DuckDBPyConnection) -> None:
+    """In a copy of the database: ``facts`` as a view of the claims joined with their
+    articles' publisher, source and the rest (``snapshot_articles``, computed once), so the
+    dashboard can answer at once; ``sort_facts`` then stores it ordered."""
+    con.execute(f"CREATE OR REPLACE TABLE snapshot_articles AS {_articles_select('')}")
+    con.execute(f"CREATE OR REPLACE VIEW facts AS {_facts_select('', 'snapshot_articles')}")
+    con.execute(f"CREATE OR REPLACE TABLE snapshot_info AS {_info_select('')}")
+
+
+def facts_sorted(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when ``facts`` is a table (ordered), False while it is still a view."""
+    row = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'facts' "
+                      "AND database_name = current_database()").fetchone()
+    return not (row and row[0])
+
+
+def sort_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """Store ``facts`` ordered by metric, kind and latest day first, replacing the view: a
+    query for one metric and kind reads only its row groups (DuckDB skips those whose min/max
+    exclude the filter), and one for the latest claims stops after the first. Also indexes
+    the claims of the copy by article, for the drill-down. Concurrent queries are unaffected:
+    they see the view or the table, both with the same rows."""
+    if facts_sorted(con):
+        return
+    con.execute(f"CREATE OR REPLACE TABLE facts_sorted AS SELECT * FROM facts ORDER BY {_FACTS_ORDER}")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DROP VIEW facts")
+        con.execute("ALTER TABLE facts_sorted RENAME TO facts")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("CREATE INDEX IF NOT EXISTS snapshot_claims_by_article ON claims (article_id)")
+
+
+def derive_tables(con: duckdb.DuckDBPyConnection, source: str = "") -> None:
+    """``facts`` (see ``sort_facts``) and ``snapshot_info`` as tables in the current catalog,
+    from the tracker's tables in catalog ``source`` (default: the current one)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE snapshot_articles AS {_articles_select(source)}")
+    con.execute(f"CREATE OR REPLACE TABLE facts AS SELECT * FROM ({_facts_select(source, 'temp.snapshot_articles')}) "
+                f"ORDER BY {_FACTS_ORDER}")
+    con.execute("DROP TABLE temp.snapshot_articles")
+    con.execute(f"CREATE OR REPLACE TABLE snapshot_info AS {_info_select(source)}")
 
 
 def precompute_conflicts(snap: Snapshot) -> None:
-    """The disagreements of all claims, so that choosing a metric, subgroup or dates only
-    filters these tables (see ``disagreements``); until they exist, queries compute live.
-    About three times the copy time, so it runs after the copy, in the background."""
+    """Store ``facts`` ordered (``sort_facts``), then the disagreements of all claims, so that
+    choosing a metric, subgroup or dates only filters these tables (see ``disagreements``);
+    until they exist, queries compute live. Times go to ``snap.info`` (layout_s, conflicts_s)."""
     con = snap.cursor()
     try:
+        started = time.perf_counter()
+        sort_facts(con)
+        snap.info["layout_s"] = time.perf_counter() - started
+        started = time.perf_counter()
         create_conflict_tables(con)
+        snap.info["conflicts_s"] = time.perf_counter() - started
     except duckdb.Error:
         pass  # a snapshot dropped meanwhile; queries go on computing live
     finally:
@@ -403,7 +461,8 @@ _entries_lock = threading.Lock()
 
 def _refresh(entry: _Entry, path: str) -> None:
     try:
-        entry.current = build_snapshot(path)
+        # complete before it is served: meanwhile the previous snapshot answers
+        entry.current = build_snapshot(path, precompute="now")
         entry.error = None
     except store.StoreError as exc:
         entry.error = str(exc)
@@ -419,7 +478,7 @@ def snapshot(path: str | Path, *, background: bool = True, force: bool = False,
     when the file has changed, the current snapshot is still returned at once while a
     fresh one is copied in a background thread (``background=False``: copied before
     returning), so a user never waits for a refresh. A refresh starts at most every
-    ``refresh_seconds`` or three copy-times, whichever is longer, so an ingest that commits
+    ``refresh_seconds`` or three build times, whichever is longer, so an ingest that commits
     every second does not keep the dashboard copying; ``force`` starts one now.
     ``refresh_seconds`` defaults to ``REFRESH_SECONDS``, read at each call.
     """
@@ -436,15 +495,18 @@ def snapshot(path: str | Path, *, background: bool = True, force: bool = False,
     if current is None:
         with entry.first_build:
             if entry.current is None:
-                entry.current = build_snapshot(path)
+                # served before its facts are ordered: the first page need not wait for that
+                entry.current = build_snapshot(path, precompute="deferred")
             return entry.current
+    if current.pending and time.monotonic() - current.built_monotonic >= DEFER_SECONDS:
+        start_background(current)
     if current.stamp == stamp and not force:
         return current
     if not background:
         entry.current = build_snapshot(path)
         return entry.current
     with _entries_lock:
-        due = time.monotonic() - current.built_monotonic >= max(refresh_seconds, 3 * current.seconds)
+        due = time.monotonic() - current.built_monotonic >= max(refresh_seconds, 3 * current.build_seconds)
         if entry.refreshing is None and (due or force):
             entry.refreshing = threading.Thread(target=_refresh, args=(entry, str(path)),
                                                 name="tracker-snapshot", daemon=True)
@@ -1053,35 +1115,37 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row and row[0])
 
 
-def _rowids(con: duckdb.DuckDBPyConnection, claim_ids: Sequence[str]) -> list[int]:
-    """The ``facts`` rowids of these claims (the ones that exist), through ``claim_ix``."""
+def _where_ids(con: duckdb.DuckDBPyConnection, claim_ids: Sequence[str]) -> Where:
+    """Conditions that find these claims in ``facts`` reading few row groups: with the store's
+    ``claims`` table at hand (a snapshot's copy; its primary key finds a claim at once), the
+    metric, kind and day of each claim, which ``facts`` is ordered by."""
     ids = list(dict.fromkeys(claim_ids))
-    if not ids:
-        return []
-    marks = ", ".join(f"$i{k}" for k in range(len(ids)))
-    return [r[0] for r in con.execute(f"SELECT rid FROM claim_ix WHERE claim_id IN ({marks})",
-                                      {f"i{k}": v for k, v in enumerate(ids)}).fetchall()]
-
-
-def _fetch_rows(con: duckdb.DuckDBPyConnection, columns: str, rowids: Sequence[int]) -> duckdb.DuckDBPyConnection:
-    """``columns`` of the ``facts`` rows at these rowids: one point lookup each (a rowid filter
-    reads one vector; an IN list or a join would scan the table)."""
-    parts = [f"SELECT {columns} FROM facts AS c WHERE c.rowid = $r{k}" for k in range(len(rowids))]
-    return con.execute(" UNION ALL ".join(parts), {f"r{k}": int(r) for k, r in enumerate(rowids)})
+    p: dict[str, Any] = {f"i{k}": v for k, v in enumerate(ids)}
+    marks = ", ".join(f"$i{k}" for k in range(len(ids))) or "NULL"
+    sql = f"c.claim_id IN ({marks})"
+    if ids and _has_table(con, "claims"):
+        keys = con.execute(f"SELECT DISTINCT metric, kind, as_of FROM claims WHERE claim_id IN ({marks})", p).fetchall()
+        if not keys:
+            return Where("FALSE", {})
+        alts = []
+        for k, (metric, kind, day) in enumerate(keys):
+            p.update({f"km{k}": metric, f"kk{k}": kind})
+            if day is None:
+                alts.append(f"(c.metric = $km{k} AND c.kind = $kk{k} AND c.as_of IS NULL)")
+            else:
+                p[f"kd{k}"] = day
+                alts.append(f"(c.metric = $km{k} AND c.kind = $kk{k} AND c.as_of = $kd{k})")
+        sql += " AND (" + " OR ".join(alts) + ")"
+    return Where(sql, p)
 
 
 def claims_by_id(con: duckdb.DuckDBPyConnection, claim_ids: Sequence[str]) -> pd.DataFrame:
     """These claims, with their articles' publisher, date, title, URL."""
-    cols = f"{CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end"
-    if not _has_table(con, "claim_ix"):
-        return _df(con, f"""
-            SELECT {cols} FROM facts AS c WHERE list_contains(CAST($ids AS VARCHAR[]), c.claim_id)
-            ORDER BY c.value, c.as_of, c.claim_id""", {"ids": list(claim_ids)})
-    rids = _rowids(con, claim_ids)
-    if not rids:
-        return _df(con, f"SELECT {cols} FROM facts AS c LIMIT 0")
-    df = _fetch_rows(con, cols, rids).df()
-    return df.sort_values(["value", "as_of", "claim_id"], na_position="last").reset_index(drop=True)
+    w = _where_ids(con, claim_ids)
+    return _df(con, f"""
+        SELECT {CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end
+        FROM facts AS c WHERE {w.sql}
+        ORDER BY c.value, c.as_of, c.claim_id""", w.params)
 
 
 def claim_detail(con: duckdb.DuckDBPyConnection, claim_id: str) -> dict[str, Any] | None:
@@ -1089,25 +1153,21 @@ def claim_detail(con: duckdb.DuckDBPyConnection, claim_id: str) -> dict[str, Any
 
     The article's text is not read here: ``snapshot_article`` (or ``article_text``) reads it.
     """
-    cols = (f"{CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end, "
-            "c.parent_claim_id, c.story_id")
-    indexed = _has_table(con, "claim_ix")
-    if indexed:
-        rids = _rowids(con, [claim_id])
-        if not rids:
-            return None
-        cur = _fetch_rows(con, cols, rids)
-    else:
-        cur = con.execute(f"SELECT {cols} FROM facts AS c WHERE c.claim_id = $id", {"id": claim_id})
+    w = _where_ids(con, [claim_id])
+    cur = con.execute(f"""
+        SELECT {CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end,
+               c.parent_claim_id, c.story_id
+        FROM facts AS c WHERE {w.sql}""", w.params)
     row = cur.fetchone()
     if row is None:
         return None
     names = [d[0] for d in cur.description]
     detail = dict(zip(names, row))
-    spans = ("claim_id, metric, value, qualifier, subgroup, span_start, span_end, number_start, number_end")
+    # the copy's claims table has an index on article_id (``sort_facts``); without one, facts
+    table = "claims" if _has_table(con, "claims") else "facts"
     detail["article_claims"] = _df(con, f"""
-        SELECT {spans} FROM {"article_claims" if indexed else "facts"} WHERE article_id = $a
-        ORDER BY span_start, claim_id""", {"a": detail["article_id"]})
+        SELECT claim_id, metric, value, qualifier, subgroup, span_start, span_end, number_start, number_end
+        FROM {table} WHERE article_id = $a ORDER BY span_start, claim_id""", {"a": detail["article_id"]})
     return detail
 
 

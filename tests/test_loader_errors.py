@@ -118,3 +118,18 @@ def test_runaway_pattern_is_stopped_named_and_others_still_run(tmp_path: Path) -
     result = extract_text(text, ruleset, timeout=0.05)
     assert [t.rule_id for t in result.timeouts] == ["t.runaway"]
     assert [(c.rule_id, c.value, c.quote) for c in result.claims] == [("t.good", 5, "5 رهائن")]
+
+
+def test_aliases_that_expand_to_too_many_values_are_refused() -> None:
+    """One level of aliases is allowed (the rule files share subgroup tables that way), but a
+    file whose aliases stand for more than MAX_VALUES values is refused where they run over."""
+    from tracker.yamlpos import MAX_VALUES, YamlProblem, load_yaml
+
+    items = ", ".join(["x"] * 600)
+    text = f"a: &a [{items}]\n" + "".join(f"k{i}: *a\n" for i in range(400))  # 240,600 values
+    with pytest.raises(YamlProblem) as caught:
+        load_yaml(text)
+    assert (caught.value.code, caught.value.message) == ("E101", f"YAML expands to more than {MAX_VALUES} values")
+    assert caught.value.line == 1  # inside the anchored list, which the aliases repeat
+    shared = load_yaml("a: &a {x: 1}\nb: *a\nc: [*a, *a]\n").value
+    assert shared == {"a": {"x": 1}, "b": {"x": 1}, "c": [{"x": 1}, {"x": 1}]}

@@ -3,6 +3,9 @@
 PyYAML's composer gives nodes with marks; we build values ourselves from those nodes so that
 each value's (line, column) can be looked up by its path, duplicate keys are caught, and any
 tag beyond the plain YAML types (``!!python/object/apply:os.system``) is refused, never run.
+Files that would take the loader down are refused with a position too: nesting deeper than
+MAX_DEPTH (the composer recurses), an anchored value that holds an alias (aliases of aliases
+multiply: nine lines can stand for 9^9 values) and more than MAX_VALUES values in all.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from typing import Any
 import yaml
 
 Path = tuple[str | int, ...]
+
+MAX_DEPTH = 64  # nested collections; rule files use fewer than 10
+MAX_VALUES = 200_000  # values built from one file, aliases counted each time they are used
 
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
@@ -38,6 +44,7 @@ class Located:
     value_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     # Where a block scalar's text begins (line of its first content line), for regex errors.
     block_starts: dict[Path, tuple[int, int, str]] = field(default_factory=dict)
+    built: int = 0  # values built so far (aliases count each time)
 
     def locate(self, path: Path, value: bool = False) -> tuple[int, int]:
         """The position of ``path`` (its key, or its value when ``value``), or of its nearest
@@ -60,7 +67,59 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return constructor.construct_object(node)
 
 
+def _at(node: yaml.Node | yaml.Event, code: str, message: str) -> YamlProblem:
+    return YamlProblem(code, node.start_mark.line + 1, node.start_mark.column + 1, message)
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH (PyYAML's parser is iterative; its composer is not)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _at(event, "E101", f"YAML nests deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_aliases(root: yaml.Node) -> None:
+    """Refuse an anchored collection that holds an alias: the first in the file, at its anchor."""
+    uses: dict[int, int] = {}
+    order: list[yaml.Node] = []  # each node once, where it is first met (its anchor)
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        uses[id(node)] = uses.get(id(node), 0) + 1
+        if uses[id(node)] == 1:
+            order.append(node)
+            stack.extend(reversed(_children(node)))
+    shared = {id(n) for n in order if uses[id(n)] > 1 and _children(n)}
+    holds: dict[int, bool] = {}
+
+    def holds_shared(node: yaml.Node) -> bool:  # depth is bounded by _check_depth
+        if id(node) not in holds:
+            holds[id(node)] = False  # a node cannot hold itself through a cycle
+            holds[id(node)] = any(id(c) in shared or holds_shared(c) for c in _children(node))
+        return holds[id(node)]
+
+    for node in order:
+        if id(node) in shared and holds_shared(node):
+            raise _at(node, "E101", "an anchored YAML value may not hold an alias (aliases of aliases are refused)")
+
+
 def _build(node: yaml.Node, path: Path, out: Located) -> Any:
+    out.built += 1
+    if out.built > MAX_VALUES:
+        raise _at(node, "E101", f"YAML expands to more than {MAX_VALUES} values")
     out.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     out.value_positions[path] = out.positions[path]
     if node.tag not in _PLAIN_TAGS:
@@ -97,6 +156,7 @@ def _build(node: yaml.Node, path: Path, out: Located) -> Any:
 def load_yaml(text: str) -> Located:
     """Parse one YAML document; raise YamlProblem with a position on any problem."""
     try:
+        _check_depth(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -108,5 +168,6 @@ def load_yaml(text: str) -> Located:
     if node is None:
         out.value = {}
         return out
+    _check_aliases(node)
     out.value = _build(node, (), out)
     return out

@@ -29,7 +29,7 @@ from tracker import store
 from tracker.cli import main
 from tracker.ingest import ingest
 
-N_ARTICLES = 160
+N_ARTICLES = 120
 BATCH = 10
 HOSTILE_ID = "x'; DROP TABLE claims; --"
 TABLES = ("articles", "claims", "story_signatures", "story_bands")

@@ -242,9 +242,9 @@ def test_hostile_rule_file_gives_its_precise_error(tmp_path: Path, name: str) ->
 
 
 def test_yaml_alias_bomb_in_a_rule_file_is_refused(tmp_path: Path) -> None:
-    # 4 levels (6,561 strings) take 0.3 s today and give 6,561 errors; every level multiplies by 9
+    # 9 lines that stand for 9^9 = 387,420,489 strings (before the fix: 57 s at 6 levels, no end at 9)
     body = HEAD + "vocab:\n  a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"  {n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcd", "bcde"))
+        f"  {n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
     errors = _check(tmp_path, body)
     assert len(errors) == 1 and errors[0].startswith("t.yaml:5:") and " E101 " in errors[0], errors[:3]
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import regex
-from hypothesis import assume, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tracker.extract import extract_text
@@ -103,34 +102,20 @@ any_text = st.one_of(st.text(max_size=80), st.text(st.characters(codec="utf-8"),
 hostile = st.one_of(any_text, arabic_heavy, arabic_heavy, seed_with_junk(), seed_with_junk())
 
 
-# ---- a known bug, pinned below (test_number_then_line_break_then_qualifier) -----------------
+# ---- a bug the long run found: a number, a line break (or tab ...), then a qualifier -----------
+# find_numbers raised KeyError ('5\nعلى الأقل'): the 'qa' branch of tracker/numbers.py stripped only
+# " ," before looking the qualifier up, so ingest dropped such articles as "extraction failed".
 
-# A digit number, then whitespace that is not a plain space (a line break, a tab ...), then a
-# qualifier written after the number: find_numbers raises KeyError (tracker/numbers.py, the 'qa'
-# branch strips only " ," before looking the qualifier up). The property tests below skip this
-# one shape until it is fixed; when the xfail test starts passing, delete it and this filter.
-_QUALIFIERS_AFTER = ["علي الاقل", "تقريبا", "ونيف", "و نيف", "او اكثر", "فاكثر", "واكثر", "علي الاكثر", "كحد ادني",
-                     "كحد اقصي", "علي اقل تقدير", "بحد ادني", "بحد اقصي", "علي اقصي تقدير", "وما فوق", "فما فوق",
-                     "وما دون", "فما دون"]
-_KNOWN_BUG = regex.compile(r"\d[\s,]*[^\S ][\s,]*(?:" + "|".join(_QUALIFIERS_AFTER) + ")")
-
-
-def known_bug(text: str) -> bool:
-    return bool(_KNOWN_BUG.search(normalize(text).text))
-
-
-@pytest.mark.xfail(strict=True, raises=KeyError,
-                   reason="bug: tracker/numbers.py: find_numbers('5\\nعلى الأقل') raises KeyError '\\nعلي الاقل' "
-                          "(the qa branch strips only ' ,'), so ingest drops the article as 'extraction failed'")
 @settings(max_examples=fuzz_examples(20))
 @given(st.sampled_from(["\n", "\r\n", "\t", "\x0b", "\x0c", "\u2028", "\x85", " \n", ",\n"]),
        st.sampled_from(["على الأقل", "تقريبًا", "وأكثر", "على الأكثر", "فما فوق"]), st.integers(2, 99_999))
 @example("\n", "على الأقل", 5)
 def test_number_then_line_break_then_qualifier(sep: str, qualifier: str, n: int) -> None:
     text = f"قتل {n}{sep}{qualifier} في غزة"
-    assert known_bug(text)
     check_numbers(text)
     check_extraction(text)
+    found = [m for m in find_numbers(text) if m.quantity.value == n]
+    assert len(found) == 1 and found[0].quantity.qualifier != "exact", found
 
 
 # ---- normalisation ---------------------------------------------------------------------------
@@ -180,7 +165,6 @@ def check_numbers(text: str) -> None:
 @example("\u202e40\u202c ألف\u200f")
 def test_normalisation_and_numbers_on_hostile_text(text: str) -> None:
     check_normalisation(text)
-    assume(not known_bug(text))
     check_numbers(text)
 
 
@@ -209,7 +193,6 @@ def check_extraction(text: str) -> None:
 @example("ما زال \u202e130\u202c محتجزا\u200f في غزة، منهم ٥٠ على قيد الحياة")
 @example("<img src=x onerror=alert(1)> أفرجت حماس عن 12 محتجزا\x00 في الدفعة الأولى.")
 def test_extraction_spans_quotes_and_determinism(text: str) -> None:
-    assume(not known_bug(text))
     check_extraction(text)
 
 
@@ -223,6 +206,5 @@ long_line = st.tuples(st.lists(TOKENS, min_size=1, max_size=6).map("".join), st.
 @example("ما زال 130 محتجزا " * 500)
 @example("قتل40ألف" * 1250)
 def test_long_lines_extract_soundly(text: str) -> None:
-    assume(not known_bug(text))
     check_numbers(text)
     check_extraction(text)

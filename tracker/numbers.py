@@ -273,7 +273,7 @@ def _fast(text: str, ws: int, pos: int) -> RawNumber | None:
     qualifier: Qualifier = q_kind if q_kind is not None else "exact"  # type: ignore[assignment]
     kind: NumberKind = "count"
     if group == "qa" and qualifier == "exact":
-        qualifier = _QUALIFIERS_AFTER[m.group("qa").strip(" ,")]
+        qualifier = _QUALIFIERS_AFTER[m.group("qa").lstrip().lstrip(",").lstrip()]  # "5\nعلى الأقل"
         end = m.end()
     elif group == "nx" and (qnw := m.group("qnw")) is not None:
         if qualifier == "exact":

@@ -109,8 +109,8 @@ def _ingest_cmd(corpus: Path, db: Path, batch: int = BATCH) -> list[str]:
 
 def _readers(db: Path, stop: threading.Event, seen: dict[str, list[Any]]) -> list[threading.Thread]:
     """Readers until ``stop``: the dashboard's snapshot and article queries (this thread), and
-    `tracker disagreements` as its own process (a second thread, once commits are seen: each
-    process start costs a second of CPU that would otherwise slow the writer's own start)."""
+    `tracker disagreements` as its own process once (a second thread, as soon as commits are seen:
+    a process start costs a second of CPU that would slow the writer)."""
 
     def dashboard() -> None:
         while not stop.is_set():
@@ -129,19 +129,20 @@ def _readers(db: Path, stop: threading.Event, seen: dict[str, list[Any]]) -> lis
                 seen["cli_in_process"].append(len([json.loads(line) for line in run.stdout.splitlines()]))
             except BaseException as exc:  # noqa: BLE001 - every failure is what this test looks for
                 seen["errors"].append(f"dashboard: {exc!r}")
-            time.sleep(0.5)
+            # unhurried while the writer starts (its rules take seconds of CPU), brisk once it commits
+            time.sleep(0.3 if len({n for n, _, _ in seen["dashboard"]}) >= 2 else 1.0)
 
     def cli() -> None:
         while not stop.is_set() and len({n for n, _, _ in seen["dashboard"]}) < 2:
             time.sleep(0.1)
-        while not stop.is_set():
-            proc = subprocess.run([*TRACKER, "disagreements", "--db", str(db)], capture_output=True, text=True,
-                                  env=ENV, cwd=ROOT, timeout=120)
-            if proc.returncode != 0 or not proc.stderr.endswith(" disagreement groups\n"):
-                seen["errors"].append(f"tracker disagreements: exit {proc.returncode}: {proc.stderr.strip()}")
-            else:
-                seen["cli_process"].append(len(proc.stdout.splitlines()) - 1)
-            time.sleep(1.0)
+        if stop.is_set():
+            return
+        proc = subprocess.run([*TRACKER, "disagreements", "--db", str(db)], capture_output=True, text=True,
+                              env=ENV, cwd=ROOT, timeout=120)
+        if proc.returncode != 0 or not proc.stderr.endswith(" disagreement groups\n"):
+            seen["errors"].append(f"tracker disagreements: exit {proc.returncode}: {proc.stderr.strip()}")
+        else:
+            seen["cli_process"].append(len(proc.stdout.splitlines()) - 1)
 
     return [threading.Thread(target=dashboard, daemon=True), threading.Thread(target=cli, daemon=True)]
 

@@ -44,7 +44,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 def test_fresh_database_has_the_documented_schema(tmp_path: Path) -> None:
     con = store.connect(tmp_path / "t.duckdb")
     try:
-        assert store.schema_version(con) == store.latest_version() == 2
+        assert store.schema_version(con) == store.latest_version() == 3
         assert _names(con, "BASE TABLE") == TABLES
         assert _names(con, "VIEW") == VIEWS
         assert _columns(con, "claims") == CLAIM_COLUMNS
@@ -69,11 +69,12 @@ def _v1_database(path: Path) -> None:
 def test_opening_an_older_database_upgrades_it(tmp_path: Path) -> None:
     db = tmp_path / "old.duckdb"
     _v1_database(db)
-    with pytest.raises(store.StoreError, match=r"schema version 1; this tracker needs 2: run `tracker migrate"):
+    with pytest.raises(store.StoreError, match=r"schema version 1; this tracker needs 3: run `tracker migrate"):
         store.connect(db, read_only=True)
     result = CliRunner().invoke(main, ["migrate", "--db", str(db)])
-    assert result.exit_code == 0 and result.stdout == f"{db}: schema version 2\n"
-    assert query(db, "SELECT version, name FROM schema_migrations ORDER BY 1") == [(1, "core"), (2, "stories")]
+    assert result.exit_code == 0 and result.stdout == f"{db}: schema version 3\n"
+    assert query(db, "SELECT version, name FROM schema_migrations ORDER BY 1") == [
+        (1, "core"), (2, "stories"), (3, "bulk_storage")]
     # migration 2's Python step linked the copy stored before stories existed
     assert query(db, "SELECT source, article_ids FROM stories ORDER BY n_articles DESC") == [
         ("P", ["a1", "a2"]), ("R", ["a3"])]
@@ -111,10 +112,12 @@ def test_claim_rows_link_parents_and_drop_spans_that_lie() -> None:
         _claim("total", 16, 25, "69 أسيرًا"),
         _claim("part", 28, 41, "51 إسرائيليًا", parent="total"),
         _claim("bad", 0, 5, "not the text"),
+        _claim("total", 28, 41, "51 إسرائيليًا"),  # a key used twice would repeat a claim id
     ], None)
     assert [r["quote"] for r in rows] == ["69 أسيرًا", "51 إسرائيليًا"]
     assert rows[1]["parent_claim_id"] == rows[0]["claim_id"] != rows[1]["claim_id"]
-    assert warnings == ["rule r.x@3: span [0, 5) does not slice its quote; claim dropped"]
+    assert warnings == ["rule r.x@3: span [0, 5) does not slice its quote; claim dropped",
+                        "rule r.x@3: key 'total' already used by another claim of the article; claim dropped"]
     again, _ = store.claim_rows(article, [_claim("total", 16, 25, "69 أسيرًا")], None)
     assert again[0]["claim_id"] == rows[0]["claim_id"]  # stable across runs
 

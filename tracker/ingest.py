@@ -1,9 +1,10 @@
 """Ingest and re-extract: read inputs, skip what is stored, extract in worker processes, store in batches.
 
-The main process reads and deduplicates; workers (``workers > 1``) date, extract and sign each
-article; the main process writes each batch in one transaction while the workers already
-extract the next. A batch is all or nothing, so an ingest killed at any point leaves whole
-articles with all their claims, and the next run, which skips what is stored, completes it.
+The main process reads and deduplicates; workers (``workers > 1``) date, extract and sign
+chunks of articles into Arrow tables; the main process gathers chunks and commits them in one
+transaction every ``CommitPolicy`` (rows or seconds) while the workers extract the next ones.
+A transaction is all or nothing, so an ingest killed at any point leaves whole articles with
+all their claims, and the next run, which skips what is stored, completes it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import multiprocessing
 import signal
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -29,7 +30,19 @@ from tracker.articles import DEFAULT_MAX_BYTES, ReadError, read_inputs
 from tracker.dates import resolve_published_at
 from tracker.models import Article, Claim
 
-DEFAULT_BATCH = 256  # articles per transaction: large enough for bulk speed, small enough to lose little
+# A transaction holds at most DEFAULT_BATCH articles or COMMIT_CLAIMS claim rows, and is committed
+# at the latest COMMIT_SECONDS after the previous one. Each commit has a fixed cost (open the file,
+# look up stored bands, CHECKPOINT, close) that a big transaction shares among many rows, and
+# DuckDB writes a table's rows straight to the file, skipping the WAL, only when one transaction
+# appends a whole row group (122,880 rows) to it: so when the writer is behind, transactions grow
+# to two row groups of claims. The time bound keeps what readers see fresh and what a crash loses
+# small; readers get in between commits (the file is closed then).
+DEFAULT_BATCH = 32_768
+COMMIT_CLAIMS = 250_000
+COMMIT_SECONDS = 5.0
+CHUNK = 64  # articles per task a worker prepares: several per commit, so workers keep busy
+IN_FLIGHT = 8  # chunks per worker submitted ahead of the writer (the input is read that far ahead)
+READ_CHUNK = 1024  # reextract: stored articles read per query
 
 
 @dataclass(frozen=True)
@@ -93,59 +106,78 @@ class Summary:
         return json.dumps(asdict(self))
 
 
-def prepare(article: Article, record_hash: str, extractor: Extractor) -> store.Prepared | str:
-    """Date, extract and sign one article: its rows, ready to store, or a located error message."""
+def _prepare_into(builder: store.BatchBuilder, article: Article, record_hash: str,
+                  extractor: Extractor) -> list[str] | str:
+    """Date, extract and sign one article into ``builder``: its warnings, or a located error message."""
     published_at, date_source = resolve_published_at(article.published_at, article.metadata, article.text)
     dated = article if published_at == article.published_at else article.model_copy(update={"published_at": published_at})
     try:
         claims = extractor.extract(dated)
     except Exception as exc:  # one article's failure must not stop the others
         return f"{article.source}: extraction failed: {type(exc).__name__}: {exc}"
-    rows, warnings = store.claim_rows(article, claims, published_at.date() if published_at else None)
-    row = {
-        "article_id": article.article_id, "publisher": article.publisher, "url": article.url,
-        "published_at": published_at, "published_at_source": date_source, "title": article.title,
-        "text": article.text, "content_hash": article.content_hash, "record_hash": record_hash,
-        "metadata": json.dumps(article.metadata, ensure_ascii=False), "read_from": article.source,
-    }
-    return store.Prepared(row, rows, stories.signature(article.text),
-                          [f"{article.source}: warning: {w}" for w in warnings])
+    rows, warnings = store.claim_tuples(article, claims, published_at.date() if published_at else None)
+    row = (article.article_id, article.publisher, article.url, published_at, date_source, article.title,
+           article.text, article.content_hash, record_hash, json.dumps(article.metadata, ensure_ascii=False),
+           article.source)
+    builder.add(row, rows, stories.signature(article.text))
+    return [f"{article.source}: warning: {w}" for w in warnings]
+
+
+@dataclass
+class Chunk:
+    """A few articles prepared for the store (in a worker or here): their rows as a ``store.Batch``,
+    the messages to report in input order, and how many failed."""
+
+    batch: store.Batch
+    messages: list[str]
+    failed: int
+    articles: int  # read into this chunk, failed ones included
+    rules_hash: str
+
+
+def prepare_chunk(jobs: list[tuple[Article, str]], extractor: Extractor) -> Chunk:
+    """Date, extract and sign each (article, record hash): rows ready to store, and the errors."""
+    builder = store.BatchBuilder()
+    messages: list[str] = []
+    failed = 0
+    for article, digest in jobs:
+        out = _prepare_into(builder, article, digest, extractor)
+        if isinstance(out, str):
+            failed += 1
+            messages.append(out)
+        else:
+            messages.extend(out)
+    return Chunk(builder.build(), messages, failed, len(jobs), extractor.rules_hash)
 
 
 _worker_extractor: Extractor | None = None
 
 
-def _init_worker(factory: Callable[[], Extractor] | None) -> None:
+def _init_worker(factory: Callable[[], Extractor]) -> None:
     global _worker_extractor
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    if factory is not None:  # spawned: nothing inherited
-        _worker_extractor = factory()
+    _worker_extractor = factory()
 
 
-def _prepare_in_worker(job: tuple[Article, str]) -> store.Prepared | str:
+def _prepare_in_worker(jobs: list[tuple[Article, str]]) -> Chunk:
     assert _worker_extractor is not None
-    return prepare(job[0], job[1], _worker_extractor)
+    return prepare_chunk(jobs, _worker_extractor)
 
 
 @contextmanager
-def _worker_pool(workers: int, extractor: Callable[[], Extractor], factory: Callable[[], Extractor]) -> Iterator[Any]:
+def _worker_pool(workers: int, factory: Callable[[], Extractor]) -> Iterator[Any]:
     """A pool of ``workers`` processes that prepare articles, or None to prepare them here.
 
-    Forked where the platform allows: the workers inherit the rules already loaded (seconds of
-    work each to load again). Callers create the pool before they open DuckDB or start a
-    progress bar, so no thread of theirs is copied mid-flight. Elsewhere the workers are
-    spawned and build their own extractor from ``factory``.
+    Each worker builds its own extractor (loads the rules): the main process, which reads and
+    writes, never does, and the workers load in parallel while it starts reading. Forked where
+    the platform allows (quick to start), else spawned. Callers create the pool before they
+    open DuckDB or start a progress bar, so no thread of theirs is copied mid-flight.
     """
-    global _worker_extractor
     if workers <= 1:
         yield None
         return
-    if "fork" in multiprocessing.get_all_start_methods():
-        _worker_extractor = extractor()
-        ctx, initargs = multiprocessing.get_context("fork"), (None,)
-    else:
-        ctx, initargs = multiprocessing.get_context("spawn"), (factory,)
-    with ctx.Pool(workers, initializer=_init_worker, initargs=initargs) as pool:
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(workers, initializer=_init_worker, initargs=(factory,)) as pool:
         yield pool
 
 
@@ -155,22 +187,22 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _prepared_batches(jobs: Iterable[tuple[Article, str]], pool: Any, batch_size: int,
-                      extractor: Callable[[], Extractor]) -> Iterator[list[store.Prepared | str]]:
-    """Prepared batches in input order; with a pool, the next batch is extracted while one is stored."""
+def _prepared_chunks(jobs: Iterable[tuple[Article, str]], pool: Any, size: int, workers: int,
+                     extractor: Callable[[], Extractor]) -> Iterator[Chunk]:
+    """Prepared chunks of ``size`` articles in input order. With a pool, up to ``IN_FLIGHT`` chunks
+    per worker are being prepared while the caller stores earlier ones, so the workers keep busy
+    through a commit; the input is read only that far ahead (bounded memory)."""
     if pool is None:
-        for chunk in _chunks(jobs, batch_size):
-            yield [prepare(a, h, extractor()) for a, h in chunk]
+        for chunk in _chunks(jobs, size):
+            yield prepare_chunk(chunk, extractor())
         return
-    pending = None
-    for chunk in _chunks(jobs, batch_size):
-        # several chunks per worker, so one slow article does not idle the others
-        handle = pool.map_async(_prepare_in_worker, chunk, chunksize=max(1, len(chunk) // 16))
-        if pending is not None:
-            yield pending.get()
-        pending = handle
-    if pending is not None:
-        yield pending.get()
+    pending: deque[Any] = deque()
+    for chunk in _chunks(jobs, size):
+        pending.append(pool.apply_async(_prepare_in_worker, (chunk,)))
+        while pending and (len(pending) >= IN_FLIGHT * workers or pending[0].ready()):
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
 
 
 class _Reporter:
@@ -185,31 +217,62 @@ class _Reporter:
         self.bar.close()
 
 
-def _run_batches(db: str | Path, run: store.Run, summary: Summary, jobs: Iterable[tuple[Article, str]],
-                 save: Callable[..., Counter[str]], pool: Any, batch_size: int,
-                 extractor: Callable[[], Extractor], out: _Reporter) -> None:
-    """Prepare and store every job; record the run's end whatever happens."""
+@dataclass(frozen=True)
+class CommitPolicy:
+    """When the writer commits what it has prepared: at ``articles`` articles, ``claims`` claim
+    rows, or ``seconds`` after the previous commit, whichever comes first."""
+
+    articles: int = DEFAULT_BATCH
+    claims: int = COMMIT_CLAIMS
+    seconds: float = COMMIT_SECONDS
+
+
+def _run_batches(db: str | Path, run: store.Run, summary: Summary, chunks: Iterable[Chunk],
+                 save: Callable[..., Counter[str]], policy: CommitPolicy, out: _Reporter) -> None:
+    """Store every prepared chunk, a transaction per commit (see ``CommitPolicy``); record the
+    run's end whatever happens. On Ctrl-C, what was prepared before it is stored first."""
     status = "failed"
+    pending: list[store.Batch] = []
+    n_articles = n_claims = 0
+    last = time.monotonic()
+
+    def commit() -> None:
+        nonlocal pending, n_articles, n_claims, last
+        if not pending:
+            return
+        batch = store.Batch.concat(pending)
+        pending, n_articles, n_claims = [], 0, 0
+        snapshot = (run.run_id, Counter(run.pending))
+        try:
+            with store.writing(db) as con:
+                summary.add(save(con, run, batch))
+        except BaseException:
+            run.run_id, run.pending = snapshot  # that transaction was rolled back
+            raise
+        last = time.monotonic()
+
     try:
-        for batch in _prepared_batches(jobs, pool, batch_size, extractor):
-            good = [p for p in batch if isinstance(p, store.Prepared)]
-            for p in batch:
-                for msg in [p] if isinstance(p, str) else p.warnings:
+        try:
+            for chunk in chunks:
+                for msg in chunk.messages:
                     out.report(msg)
-            failed = len(batch) - len(good)
-            summary.failed += failed
-            run.pending["failed"] += failed
-            if good:
-                run.rules_hash = run.rules_hash or extractor().rules_hash
-                snapshot = (run.run_id, Counter(run.pending))
-                try:
-                    with store.writing(db) as con:
-                        summary.add(save(con, run, good))
-                except BaseException:
-                    run.run_id, run.pending = snapshot  # that batch was rolled back
-                    raise
-            out.bar.update(len(batch))
-        status = "completed"
+                summary.failed += chunk.failed
+                run.pending["failed"] += chunk.failed
+                run.rules_hash = run.rules_hash or chunk.rules_hash
+                if len(chunk.batch):
+                    pending.append(chunk.batch)
+                    n_articles += len(chunk.batch)
+                    n_claims += chunk.batch.claims.num_rows
+                out.bar.update(chunk.articles)
+                if (n_articles >= policy.articles or n_claims >= policy.claims
+                        or (pending and time.monotonic() - last >= policy.seconds)):
+                    commit()
+        except KeyboardInterrupt:
+            summary.interrupted = True
+            status = "interrupted"
+        commit()  # the articles prepared before the end (or the interrupt) are whole: store them
+        if not summary.interrupted:
+            status = "completed"
     except KeyboardInterrupt:
         summary.interrupted = True
         status = "interrupted"
@@ -224,20 +287,20 @@ def _run_batches(db: str | Path, run: store.Run, summary: Summary, jobs: Iterabl
 def ingest(paths: Iterable[str], db: str | Path = store.DEFAULT_DB, *, workers: int = 1,
            extractor_factory: Callable[[], Extractor] = default_extractor, batch_size: int = DEFAULT_BATCH,
            max_bytes: int = DEFAULT_MAX_BYTES, stdin: BinaryIO | None = None,
-           report: Callable[[str], None] | None = None, show_progress: bool | None = None) -> Summary:
+           report: Callable[[str], None] | None = None, show_progress: bool | None = None,
+           commit_claims: int = COMMIT_CLAIMS, commit_seconds: float = COMMIT_SECONDS) -> Summary:
     """Ingest files, folders and ``-`` (JSONL on stdin) into ``db``. Bad records are reported
-    through ``report`` as ``path:line: message`` and skipped; Ctrl-C stops after rolling back
-    the batch in flight (``Summary.interrupted``)."""
+    through ``report`` as ``path:line: message`` and skipped. A transaction is committed every
+    ``batch_size`` articles, ``commit_claims`` claims or ``commit_seconds``, whichever comes
+    first. Ctrl-C stores what was prepared and stops (``Summary.interrupted``)."""
     started = time.perf_counter()
     paths = list(paths)
     # loaded when first needed: an ingest that finds nothing new never spends seconds on the rules
     extractor = cache(extractor_factory)
-    if workers > 1:
-        extractor()  # before the fork, so the workers inherit it
     run = store.Run("ingest", "", __version__, inputs=paths)
     summary = Summary("ingest")
     seen: dict[str, tuple[str, str | None]] = {}
-    with _worker_pool(workers, extractor, extractor_factory) as pool:  # first: see _worker_pool
+    with _worker_pool(workers, extractor_factory) as pool:  # first: see _worker_pool
         out = _Reporter(report, show_progress)
         stored = store.record_hashes(db)
 
@@ -268,8 +331,10 @@ def ingest(paths: Iterable[str], db: str | Path = store.DEFAULT_DB, *, workers: 
                     continue
                 yield item, digest
 
+        chunks = _prepared_chunks(jobs(), pool, min(CHUNK, batch_size), workers, extractor)
         try:
-            _run_batches(db, run, summary, jobs(), store.save_ingest_batch, pool, batch_size, extractor, out)
+            _run_batches(db, run, summary, chunks, store.save_ingest_batch,
+                         CommitPolicy(batch_size, commit_claims, commit_seconds), out)
         finally:
             out.close()
     summary.seconds = time.perf_counter() - started
@@ -278,7 +343,8 @@ def ingest(paths: Iterable[str], db: str | Path = store.DEFAULT_DB, *, workers: 
 
 def reextract(db: str | Path = store.DEFAULT_DB, *, workers: int = 1, force: bool = False,
               extractor_factory: Callable[[], Extractor] = default_extractor, batch_size: int = DEFAULT_BATCH,
-              report: Callable[[str], None] | None = None, show_progress: bool | None = None) -> Summary:
+              report: Callable[[str], None] | None = None, show_progress: bool | None = None,
+              commit_claims: int = COMMIT_CLAIMS, commit_seconds: float = COMMIT_SECONDS) -> Summary:
     """Re-run the current rules over the stored articles (no input files needed). Articles
     already extracted with these rules are skipped unless ``force``; superseded claims move to
     ``claims_history`` so old and new rule versions stay traceable."""
@@ -286,7 +352,7 @@ def reextract(db: str | Path = store.DEFAULT_DB, *, workers: int = 1, force: boo
     extractor = cache(extractor_factory)
     run = store.Run("reextract", extractor().rules_hash, __version__)
     summary = Summary("reextract")
-    with _worker_pool(workers, extractor, extractor_factory) as pool:  # first: see _worker_pool
+    with _worker_pool(workers, extractor_factory) as pool:  # first: see _worker_pool
         out = _Reporter(report, show_progress)
         con = store.connect(db)
         try:
@@ -298,7 +364,7 @@ def reextract(db: str | Path = store.DEFAULT_DB, *, workers: int = 1, force: boo
         summary.skipped = total - len(ids)
 
         def jobs() -> Iterator[tuple[Article, str]]:
-            for chunk in _chunks(ids, batch_size):
+            for chunk in _chunks(ids, min(batch_size, READ_CHUNK)):
                 con = store.connect(db, read_only=True)
                 try:
                     store.register(con, "batch_ids", {"article_id": chunk})
@@ -310,8 +376,10 @@ def reextract(db: str | Path = store.DEFAULT_DB, *, workers: int = 1, force: boo
                                   published_at=published_at, metadata=json.loads(metadata or "{}"),
                                   source=read_from), ""
 
+        chunks = _prepared_chunks(jobs(), pool, min(CHUNK, batch_size), workers, extractor)
         try:
-            _run_batches(db, run, summary, jobs(), store.save_reextract_batch, pool, batch_size, extractor, out)
+            _run_batches(db, run, summary, chunks, store.save_reextract_batch,
+                         CommitPolicy(batch_size, commit_claims, commit_seconds), out)
         finally:
             out.close()
     summary.seconds = time.perf_counter() - started

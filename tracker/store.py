@@ -21,13 +21,14 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracker import stories
 from tracker.models import Article, Claim
@@ -121,6 +122,12 @@ def writing(path: str | Path = DEFAULT_DB, timeout: float = LOCK_TIMEOUT) -> Ite
     rolled back on any error or interrupt, and closed either way."""
     con = connect(path, timeout=timeout)
     try:
+        # Checkpoint at every commit, straight from the transaction's data: without these DuckDB
+        # first writes the rows to the WAL (its estimate of a commit's size leaves out string
+        # contents, so a commit of long texts never reaches the auto-checkpoint threshold), then
+        # the CHECKPOINT below writes them again.
+        con.execute("SET checkpoint_threshold = '1KB'")
+        con.execute("SET auto_checkpoint_skip_wal_threshold = 0")
         con.execute("BEGIN TRANSACTION")
         try:
             yield con
@@ -191,6 +198,13 @@ ARTICLE_SCHEMA = pa.schema([
     ("record_hash", pa.string()), ("metadata", pa.large_string()), ("read_from", pa.string()),
     ("story_id", pa.string()),
 ])
+# An article on its way to the store: its row (without story_id, known only when it is linked),
+# the story it starts if it copies nothing, its MinHash signature and LSH band keys (NULL: no words).
+BATCH_ARTICLE_SCHEMA = pa.schema([
+    *[f for f in ARTICLE_SCHEMA if f.name != "story_id"],
+    ("own_story", pa.string()), ("signature", pa.binary()), ("shingles", pa.int32()),
+    ("bands", pa.list_(pa.int64())),
+])
 IDS_SCHEMA = pa.schema([("article_id", pa.string())])
 CLAIM_SCHEMA = pa.schema([
     ("claim_id", pa.string()), ("article_id", pa.string()), ("metric", pa.string()),
@@ -213,8 +227,9 @@ def record_hash(article: Article) -> str:
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def claim_rows(article: Article, claims: list[Claim], as_of: date | None) -> tuple[list[dict[str, Any]], list[str]]:
-    """The claims rows of one article, and a warning per claim dropped for a span that lies.
+def claim_tuples(article: Article, claims: list[Claim], as_of: date | None) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """The claims rows of one article as tuples in ``CLAIM_SCHEMA`` order, and a warning per claim
+    dropped: for a span that lies, or for a key another claim of the article has (ids would repeat).
 
     ``claim_id`` hashes the article id and text with the rule, its version, the key and the
     span: re-running the same rules on the same text gives the same ids, a new rule version
@@ -222,40 +237,108 @@ def claim_rows(article: Article, claims: list[Claim], as_of: date | None) -> tup
     """
     text, warnings = article.text, []
     kept = []
+    keys: set[str] = set()
     for c in claims:
         if text[c.span_start:c.span_end] != c.quote:
             warnings.append(f"rule {c.rule_id}@{c.rule_version}: span [{c.span_start}, {c.span_end}) "
                             "does not slice its quote; claim dropped")
+        elif c.key in keys:
+            warnings.append(f"rule {c.rule_id}@{c.rule_version}: key {c.key!r} already used by another claim "
+                            "of the article; claim dropped")
         else:
+            keys.add(c.key)
             kept.append(c)
+    if not kept:
+        return [], warnings
+    aid, content_hash = article.article_id, article.content_hash
     ids: dict[str, str] = {}
     used: Counter[str] = Counter()
     for c in kept:
         base = hashlib.sha256("\0".join(map(str, (
-            article.article_id, article.content_hash, c.rule_id, c.rule_version, c.key,
+            aid, content_hash, c.rule_id, c.rule_version, c.key,
             c.span_start, c.span_end))).encode("utf-8", "surrogatepass")).hexdigest()[:20]
         used[base] += 1
         ids.setdefault(c.key, base if used[base] == 1 else f"{base}-{used[base]}")
-    rows = []
-    for c in kept:
-        rows.append({
-            "claim_id": ids[c.key], "article_id": article.article_id, "metric": c.metric,
-            "kind": c.kind, "value": float(c.value),
-            "value_low": None if c.value_low is None else float(c.value_low),
-            "value_high": None if c.value_high is None else float(c.value_high),
-            "qualifier": c.qualifier, "subgroup": c.subgroup, "planned": c.planned,
-            "parent_claim_id": ids.get(c.parent_key) if c.parent_key else None,
-            "attributed_to": c.attributed_to, "sentence": c.sentence,
-            "span_start": c.span_start, "span_end": c.span_end, "quote": c.quote,
-            "number_start": c.number_start, "number_end": c.number_end, "rule_id": c.rule_id,
-            "rule_version": c.rule_version, "claim_key": c.key, "as_of": as_of,
-        })
+    rows = [(ids[c.key], aid, c.metric, c.kind, float(c.value),
+             None if c.value_low is None else float(c.value_low),
+             None if c.value_high is None else float(c.value_high),
+             c.qualifier, c.subgroup, c.planned, ids.get(c.parent_key) if c.parent_key else None,
+             c.attributed_to, c.sentence, c.span_start, c.span_end, c.quote, c.number_start, c.number_end,
+             c.rule_id, c.rule_version, c.key, as_of) for c in kept]
     return rows, warnings
+
+
+def claim_rows(article: Article, claims: list[Claim], as_of: date | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """``claim_tuples`` as dicts (column name -> value)."""
+    rows, warnings = claim_tuples(article, claims, as_of)
+    return [dict(zip(CLAIM_SCHEMA.names, row)) for row in rows], warnings
+
+
+def _table(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
+    """Rows (tuples in schema order) as an Arrow table, built column by column."""
+    columns = list(zip(*rows)) if rows else [()] * len(schema)
+    return pa.Table.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, schema)], schema=schema)
+
+
+class BatchBuilder:
+    """Collects prepared articles (in ingest's worker processes) into a ``Batch``."""
+
+    def __init__(self) -> None:
+        self.articles: list[tuple[Any, ...]] = []
+        self.claims: list[tuple[Any, ...]] = []
+
+    def add(self, row: tuple[Any, ...], claims: list[tuple[Any, ...]], sig: stories.Signature | None) -> None:
+        """One article: ``row`` in ``ARTICLE_SCHEMA`` order without ``story_id``, its claim tuples and signature."""
+        article_id, content_hash = row[0], row[7]
+        if sig is None:
+            extra = (stories.new_story_id(article_id, content_hash), None, None, None)
+        else:
+            extra = (stories.new_story_id(article_id, content_hash), sig.minhash, sig.shingles,
+                     stories.band_keys(sig.minhash))
+        self.articles.append((*row, *extra))
+        self.claims.extend(claims)
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    def build(self) -> Batch:
+        return Batch(_table(self.articles, BATCH_ARTICLE_SCHEMA), _table(self.claims, CLAIM_SCHEMA))
+
+
+@dataclass
+class Batch:
+    """Articles ready to store, as Arrow tables: ``articles`` (``BATCH_ARTICLE_SCHEMA``, one row
+    per article, in input order) and their ``claims`` (``CLAIM_SCHEMA``)."""
+
+    articles: pa.Table
+    claims: pa.Table
+
+    def __len__(self) -> int:
+        return self.articles.num_rows
+
+    @classmethod
+    def concat(cls, batches: list[Batch]) -> Batch:
+        if len(batches) == 1:
+            return batches[0]
+        return cls(pa.concat_tables([b.articles for b in batches]), pa.concat_tables([b.claims for b in batches]))
+
+    @classmethod
+    def of(cls, items: Batch | list[Prepared]) -> Batch:
+        """A batch, from row dicts (``Prepared``) if need be."""
+        if isinstance(items, Batch):
+            return items
+        builder = BatchBuilder()
+        names = [f.name for f in ARTICLE_SCHEMA if f.name != "story_id"]
+        for p in items:
+            builder.add(tuple(p.article.get(n) for n in names),
+                        [tuple(c.get(n) for n in CLAIM_SCHEMA.names) for c in p.claims], p.signature)
+        return builder.build()
 
 
 @dataclass
 class Prepared:
-    """One article ready to store: its row, its claims rows and its story signature."""
+    """One article ready to store, as dicts: its row, its claims rows and its story signature.
+    (``ingest`` builds ``Batch``es directly; ``Batch.of`` turns a list of these into one.)"""
 
     article: dict[str, Any]
     claims: list[dict[str, Any]]
@@ -315,42 +398,65 @@ def record_hashes(path: str | Path) -> dict[str, str]:
         con.close()
 
 
-def register(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]] | dict[str, list],
+def register(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]] | dict[str, list] | pa.Table,
              schema: pa.Schema | None = None) -> None:
-    """Expose rows (dicts, or a dict of columns) to SQL as the Arrow table ``name``."""
-    table = pa.Table.from_pylist(rows, schema=schema) if isinstance(rows, list) else pa.table(rows, schema=schema)
+    """Expose rows (an Arrow table, dicts, or a dict of columns) to SQL as the Arrow table ``name``."""
+    if isinstance(rows, pa.Table):
+        table = rows
+    elif isinstance(rows, list):
+        table = pa.Table.from_pylist(rows, schema=schema)
+    else:
+        table = pa.table(rows, schema=schema)
     con.register(name, table)
 
 
-def _day(when: datetime | None) -> date | None:
-    return when.date() if when is not None else None
+def _link_stories(con: duckdb.DuckDBPyConnection, articles: pa.Table) -> pa.Table:
+    """Give each new article (``BATCH_ARTICLE_SCHEMA``, registered as ``batch_articles``) its story
+    id, merge the stored stories it bridges, store its signature and bands; return the articles
+    with their ``story_id`` column.
 
-
-def _link_stories(con: duckdb.DuckDBPyConnection, items: list[Prepared]) -> None:
-    """Give each new article its story id, merging stories it bridges (stories.assign_stories)."""
-    batch = [stories.NewArticle(p.article_id, p.article["content_hash"], p.signature,
-                                _day(p.article.get("published_at"))) for p in items]
-
-    def lookup(keys):
-        pairs = list(keys)
-        register(con, "batch_band_keys", {"band_key": [k for k, _ in pairs], "day": [d for _, d in pairs]},
-                  pa.schema([("band_key", pa.int64()), ("day", pa.date32())]))
-        return [(band, stories.Known(aid, story, stories.Signature(bytes(sig), n), day))
-                for band, aid, story, sig, n, day in con.execute(sql("band_candidates")).fetchall()]
-
-    merges = stories.assign_stories(batch, lookup)
-    for old, keep in sorted(merges.items()):
-        con.execute(sql("merge_story"), {"old": old, "keep": keep})
-    for p, art in zip(items, batch):
-        p.article["story_id"] = art.story_id
-    register(con, "batch_signatures", [{"article_id": a.article_id, "signature": a.signature.minhash,
-                                         "shingles": a.signature.shingles} for a in batch if a.signature is not None],
-              pa.schema([("article_id", pa.string()), ("signature", pa.binary()), ("shingles", pa.int32())]))
-    register(con, "batch_bands", [{"band_key": k, "day": a.day, "article_id": a.article_id}
-                                   for a in batch for k in a.bands],
-              pa.schema([("band_key", pa.int64()), ("day", pa.date32()), ("article_id", pa.string())]))
+    Candidate copies come from SQL: an equi-join of the batch's band keys with the stored bands
+    on (band, day) for each day of the copy window, and with each other for copies within the
+    batch. Only the candidates' signatures come back to Python, compared all at once.
+    """
+    window = stories.COPY_WINDOW_DAYS
+    published = articles.column("published_at")
+    register(con, "batch_links", pa.table({
+        "pos": pa.array(range(len(articles)), pa.int32()), "bands": articles.column("bands"),
+        "published_at": published}))
+    first, last = pc.min(published).as_py(), pc.max(published).as_py()
+    if first is None or published.null_count:  # an undated article matches stored ones of any day
+        lo, hi = date.min, date.max
+    else:
+        lo, hi = first.date() - timedelta(days=window), last.date() + timedelta(days=window)
+    stored_rows = con.execute(sql("stored_candidates"), {"window": window, "lo": lo, "hi": hi}).fetchall()
+    earlier_rows = con.execute(sql("batch_candidates"), {"window": window}).fetchall()
+    sig_col = articles.column("signature")
+    shingles_col = articles.column("shingles")
+    stored: list[tuple[int, str]] = []
+    earlier: list[tuple[int, int]] = []
+    if stored_rows:
+        mine = [sig_col[i].as_py() for i, *_ in stored_rows]
+        n_mine = [shingles_col[i].as_py() for i, *_ in stored_rows]
+        sims = stories.similarity(mine, [bytes(sig) for _, _, sig, _ in stored_rows])
+        ok = stories.copies(sims, n_mine, [n for *_, n in stored_rows])
+        stored = [(i, story) for (i, story, _, _), yes in zip(stored_rows, ok) if yes]
+    if earlier_rows:
+        sims = stories.similarity([sig_col[i].as_py() for i, _ in earlier_rows],
+                                  [sig_col[j].as_py() for _, j in earlier_rows])
+        ok = stories.copies(sims, [shingles_col[i].as_py() for i, _ in earlier_rows],
+                            [shingles_col[j].as_py() for _, j in earlier_rows])
+        earlier = [pair for pair, yes in zip(earlier_rows, ok) if yes]
+    if stored or earlier:
+        ids, merges = stories.link(articles.column("own_story").to_pylist(), stored, earlier)
+        for old, keep in sorted(merges.items()):
+            con.execute(sql("merge_story"), {"old": old, "keep": keep})
+        story = pa.array(ids, pa.string())
+    else:
+        story = articles.column("own_story")
     con.execute(sql("insert_signatures"))
     con.execute(sql("insert_bands"))
+    return articles.append_column("story_id", story)
 
 
 def _supersede(con: duckdb.DuckDBPyConnection, run: Run, ids: list[str], now: datetime) -> int:
@@ -361,58 +467,78 @@ def _supersede(con: duckdb.DuckDBPyConnection, run: Run, ids: list[str], now: da
     return removed
 
 
-def _insert_claims(con: duckdb.DuckDBPyConnection, run: Run, items: list[Prepared], now: datetime) -> int:
-    rows = [row for p in items for row in p.claims]
-    register(con, "batch_claims", rows, CLAIM_SCHEMA)
-    con.execute(sql("insert_claims"), {"run_id": run.run_id, "now": now})
-    return len(rows)
+def _insert_claims(con: duckdb.DuckDBPyConnection, run: Run, claims: pa.Table | list[Prepared], now: datetime,
+                   only_batch_articles: bool = False) -> int:
+    """Insert claims rows (an Arrow table in ``CLAIM_SCHEMA``); with ``only_batch_articles``, those
+    of the articles in ``batch_articles`` only. Returns how many were inserted."""
+    if not isinstance(claims, pa.Table):
+        claims = Batch.of(claims).claims
+    register(con, "batch_claims", claims)
+    name = "insert_batch_article_claims" if only_batch_articles else "insert_claims"
+    return con.execute(sql(name), {"run_id": run.run_id, "now": now}).fetchall()[0][0]
 
 
-def save_ingest_batch(con: duckdb.DuckDBPyConnection, run: Run, items: list[Prepared]) -> Counter[str]:
+def save_ingest_batch(con: duckdb.DuckDBPyConnection, run: Run, items: Batch | list[Prepared]) -> Counter[str]:
     """Store a batch of read articles: new ones added, changed ones replaced (old claims to
     history), ones stored meanwhile with the same content skipped. Call inside ``writing``."""
-    register(con, "batch_ids", {"article_id": [p.article_id for p in items]}, IDS_SCHEMA)
+    batch = Batch.of(items)
+    articles = batch.articles
+    register(con, "batch_articles", articles)
     stored = dict(con.execute(sql("batch_existing")).fetchall())
     counts: Counter[str] = Counter()
-    todo = []
-    for p in items:
-        old = stored.get(p.article_id)
-        counts["unchanged" if old == p.article["record_hash"] else "replaced" if old else "new"] += 1
-        if old != p.article["record_hash"]:
-            todo.append(p)
-    if not todo:
+    if stored:
+        hashes = articles.column("record_hash").to_pylist()
+        keep = []
+        for aid, digest in zip(articles.column("article_id").to_pylist(), hashes):
+            old = stored.get(aid)
+            counts["unchanged" if old == digest else "replaced" if old else "new"] += 1
+            keep.append(old != digest)
+        if not any(keep):
+            run.pending.update(counts)
+            return counts
+        articles = articles.filter(pa.array(keep))
+        register(con, "batch_articles", articles)
+    else:
+        counts["new"] = len(articles)
+    if not len(articles):
         run.pending.update(counts)
         return counts
     _ensure_run(con, run)
     now = utcnow()
-    replaced = [p.article_id for p in todo if p.article_id in stored]
+    replaced = [aid for aid in articles.column("article_id").to_pylist() if aid in stored]
     if replaced:
         counts["claims_removed"] = _supersede(con, run, replaced, now)
         register(con, "batch_replaced", {"article_id": replaced}, IDS_SCHEMA)
         for name in ("delete_articles", "delete_signatures", "delete_bands"):
             con.execute(sql(name))
-    _link_stories(con, todo)
-    register(con, "batch_articles", [p.article for p in todo], ARTICLE_SCHEMA)
+    articles = _link_stories(con, articles)
+    register(con, "batch_articles", articles)
     con.execute(sql("insert_articles"), {"now": now, "run_id": run.run_id, "rules_hash": run.rules_hash})
-    counts["claims_added"] = _insert_claims(con, run, todo, now)
+    counts["claims_added"] = _insert_claims(con, run, batch.claims, now, only_batch_articles=bool(stored))
     run.pending.update(counts)
     _flush_counts(con, run)
     run.pending.clear()
     return counts
 
 
-def save_reextract_batch(con: duckdb.DuckDBPyConnection, run: Run, items: list[Prepared]) -> Counter[str]:
+def save_reextract_batch(con: duckdb.DuckDBPyConnection, run: Run, items: Batch | list[Prepared]) -> Counter[str]:
     """Store new claims for stored articles: where the claim ids differ, the old claims move to
     history and the new ones replace them; every article is marked with the run's rules hash."""
-    register(con, "batch_ids", {"article_id": [p.article_id for p in items]}, IDS_SCHEMA)
-    current = {aid: list(ids) for aid, ids in con.execute(sql("current_claim_ids")).fetchall()}
-    changed = [p for p in items if sorted(r["claim_id"] for r in p.claims) != current.get(p.article_id, [])]
-    counts = Counter(replaced=len(changed), unchanged=len(items) - len(changed))
+    batch = Batch.of(items)
+    ids = batch.articles.column("article_id").to_pylist()
+    register(con, "batch_ids", {"article_id": ids}, IDS_SCHEMA)
+    current = {aid: list(claim_ids) for aid, claim_ids in con.execute(sql("current_claim_ids")).fetchall()}
+    new: dict[str, list[str]] = {aid: [] for aid in ids}
+    for aid, cid in zip(batch.claims.column("article_id").to_pylist(), batch.claims.column("claim_id").to_pylist()):
+        new[aid].append(cid)
+    changed = [aid for aid in ids if sorted(new[aid]) != current.get(aid, [])]
+    counts = Counter(replaced=len(changed), unchanged=len(ids) - len(changed))
     _ensure_run(con, run)
     now = utcnow()
     if changed:
-        counts["claims_removed"] = _supersede(con, run, [p.article_id for p in changed], now)
-        counts["claims_added"] = _insert_claims(con, run, changed, now)
+        counts["claims_removed"] = _supersede(con, run, changed, now)
+        register(con, "batch_articles", {"article_id": changed}, IDS_SCHEMA)
+        counts["claims_added"] = _insert_claims(con, run, batch.claims, now, only_batch_articles=True)
     con.execute(sql("set_rules_hash"), {"rules_hash": run.rules_hash})
     run.pending.update(counts)
     _flush_counts(con, run)
@@ -423,13 +549,15 @@ def save_reextract_batch(con: duckdb.DuckDBPyConnection, run: Run, items: list[P
 def _backfill_stories(con: duckdb.DuckDBPyConnection) -> None:
     """Migration 2's Python step: signatures and story ids for articles stored before it."""
     rows = con.execute(sql("stories_missing")).fetchall()
-    items = [Prepared({"article_id": aid, "content_hash": h, "published_at": when}, [], stories.signature(text))
-             for aid, text, h, when in rows]
-    if not items:
+    if not rows:
         return
-    _link_stories(con, items)
-    register(con, "batch_story_ids", [{"article_id": p.article_id, "story_id": p.article["story_id"]} for p in items],
-              pa.schema([("article_id", pa.string()), ("story_id", pa.string())]))
+    builder = BatchBuilder()
+    for aid, text, h, when in rows:
+        builder.add((aid, None, None, when, None, None, text, h, "", None, None), [], stories.signature(text))
+    articles = builder.build().articles
+    register(con, "batch_articles", articles)
+    linked = _link_stories(con, articles)
+    register(con, "batch_story_ids", linked.select(["article_id", "story_id"]))
     con.execute(sql("set_story"))
 
 

@@ -16,13 +16,9 @@ run computes the same signatures.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import zlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
-from datetime import date, timedelta
-from functools import cached_property
 
 import numpy as np
 import regex
@@ -38,7 +34,7 @@ SAME_STORY = 0.5
 # Copies run within days of the original. Two reports weeks apart on the same template
 # ("ارتفع عدد الشهداء إلى ...") are separate stories, however alike their words.
 COPY_WINDOW_DAYS = 2
-# Below this many shingles (about 25 words) only identical texts are copies: see _copies.
+# Below this many shingles (about 25 words) only identical texts are copies: see copies().
 MIN_SHINGLES = 20
 
 # The NUM_PERM hash functions: multiply-shift, ((a*x + b) mod 2**64) >> 32 with a odd, a
@@ -89,67 +85,39 @@ def new_story_id(article_id: str, content_hash: str) -> str:
     return "s-" + hashlib.sha256(f"{article_id}\0{content_hash}".encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class Known:
-    """An article already stored (or earlier in the batch) that shares a band with a new one."""
-
-    article_id: str
-    story_id: str
-    signature: Signature
-    day: date | None
-
-
-@dataclass
-class NewArticle:
-    """An article about to be stored, with its signature (None when it has no words)."""
-
-    article_id: str
-    content_hash: str
-    signature: Signature | None
-    day: date | None = None
-    story_id: str | None = None
-
-    @cached_property
-    def bands(self) -> list[int]:
-        return band_keys(self.signature.minhash) if self.signature is not None else []
+def similarity(a: Sequence[bytes], b: Sequence[bytes]) -> np.ndarray:
+    """Estimated Jaccard similarity of each pair of signatures ``a[i]``, ``b[i]``: the share of
+    equal MinHash values, all pairs at once."""
+    if not a:
+        return np.zeros(0)
+    x = np.frombuffer(b"".join(a), np.uint32).reshape(len(a), -1)
+    y = np.frombuffer(b"".join(b), np.uint32).reshape(len(b), -1)
+    return (x == y).mean(axis=1)
 
 
-def _copies(similarity: float, shingles: int) -> bool:
-    # Short texts (news flashes, templated tolls) differ in a word or two, often the very figure
-    # in question: they are copies only when their words are the same.
-    return similarity >= (SAME_STORY if shingles >= MIN_SHINGLES else 1.0)
+def copies(similarity: np.ndarray, shingles_a: Sequence[int], shingles_b: Sequence[int]) -> np.ndarray:
+    """Which pairs are copies of one text. Short texts (news flashes, templated tolls) differ in a
+    word or two, often the very figure in question: they are copies only when their words are the same."""
+    fewest = np.minimum(np.asarray(shingles_a), np.asarray(shingles_b))
+    return similarity >= np.where(fewest >= MIN_SHINGLES, SAME_STORY, 1.0)
 
 
-def _wanted(art: NewArticle) -> Iterable[tuple[int, date | None]]:
-    """(band key, day) pairs a stored copy of ``art`` would have: any day close enough, or None."""
-    days: list[date | None] = [None] if art.day is None else [
-        art.day + timedelta(days=k) for k in range(-COPY_WINDOW_DAYS, COPY_WINDOW_DAYS + 1)]
-    return ((band, day) for band in art.bands for day in days)
+def link(own: Sequence[str], stored: Iterable[tuple[int, str]], earlier: Iterable[tuple[int, int]]
+         ) -> tuple[list[str], dict[str, str]]:
+    """Story ids for a batch of new articles, in order, and the merges of stories (old id -> kept id).
 
-
-def assign_stories(
-    batch: list[NewArticle], lookup: Callable[[set[tuple[int, date | None]]], list[tuple[int, Known]]]
-) -> dict[str, str]:
-    """Give every article of ``batch`` a story id, in order; return story merges (old id -> kept id).
-
-    ``lookup({(band key, day)})`` returns the stored articles that share a band and were published
-    that day (any day for None; undated ones always), as (band, Known). Asking by day keeps the
-    candidates to a few days of news even when outlet boilerplate makes bands collide.
-    An article joins the stories of all its copies; when it bridges several stories they merge
-    into the smallest id (deterministic whatever the order of discovery), and the caller
-    relabels the stored articles of the others.
+    ``own[i]``: the story article ``i`` starts when it copies nothing (``new_story_id``).
+    ``stored``: ``(i, story id)`` for each stored article that article ``i`` copies;
+    ``earlier``: ``(i, j)`` for each article ``j < i`` of the batch that article ``i`` copies.
+    Articles are linked in batch order, as if stored one by one: an article joins the stories of
+    all its copies; when it bridges several they merge into the smallest id (deterministic
+    whatever the order of discovery), and the caller relabels the stored articles of the others.
     """
-    wanted = {pair for art in batch for pair in _wanted(art)}
-    # indexed by (band, day): boilerplate makes some bands common, a day keeps them few
-    index: dict[tuple[int, date | None], list[Known]] = {}
-    by_band: dict[int, list[Known]] = {}  # only for undated articles, which match any day
-
-    def add(band: int, known: Known) -> None:
-        index.setdefault((band, known.day), []).append(known)
-        by_band.setdefault(band, []).append(known)
-
-    for band, known in lookup(wanted):
-        add(band, known)
+    found: dict[int, tuple[list[str], list[int]]] = {}
+    for i, story in stored:
+        found.setdefault(i, ([], []))[0].append(story)
+    for i, j in earlier:
+        found.setdefault(i, ([], []))[1].append(j)
     merges: dict[str, str] = {}
 
     def current(story: str) -> str:
@@ -157,29 +125,15 @@ def assign_stories(
             story = merges[story]
         return story
 
-    for art in batch:
-        if art.signature is None:
-            art.story_id = new_story_id(art.article_id, art.content_hash)
-            continue
-        if art.day is None:
-            found = (k for band in art.bands for k in by_band.get(band, ()))
-        else:
-            found = (k for band, day in _wanted(art) for k in index.get((band, day), ()))
-            found = itertools.chain(found, (k for band in art.bands for k in index.get((band, None), ())))
-        candidates = list({k.article_id: k for k in found if k.article_id != art.article_id}.values())
-        stories: set[str] = set()
-        if candidates:
-            sims = (np.frombuffer(b"".join(k.signature.minhash for k in candidates), np.uint32)
-                    .reshape(len(candidates), -1) == np.frombuffer(art.signature.minhash, np.uint32)).mean(axis=1)
-            stories = {current(k.story_id) for k, sim in zip(candidates, sims)
-                       if _copies(sim, min(k.signature.shingles, art.signature.shingles))}
-        keep = min(stories) if stories else new_story_id(art.article_id, art.content_hash)
+    assigned: dict[int, str] = {}
+    for i in sorted(found):
+        in_store, in_batch = found[i]
+        stories = {current(s) for s in in_store} | {current(assigned.get(j, own[j])) for j in in_batch}
+        keep = min(stories)
         for other in stories - {keep}:
             merges[other] = keep
-        art.story_id = keep
-        me = Known(art.article_id, keep, art.signature, art.day)
-        for band in art.bands:  # later articles of the batch may copy this one
-            add(band, me)
-    for art in batch:
-        art.story_id = current(art.story_id or "")
-    return {old: current(old) for old in merges}
+        assigned[i] = keep
+    if not merges:
+        return [assigned.get(i, story) for i, story in enumerate(own)], {}
+    return ([current(assigned.get(i, story)) for i, story in enumerate(own)],
+            {old: current(old) for old in merges})

@@ -1,12 +1,13 @@
 -- Statements tracker/store.py runs, one per "-- name:" section. Parameters are always bound.
--- batch_* relations are Arrow tables the store registers for the current batch.
+-- batch_* relations are Arrow tables the store registers for the current batch; batch_articles
+-- has the columns of store.BATCH_ARTICLE_SCHEMA (story_id added once the batch is linked).
 
 -- name: record_hashes
 SELECT article_id, record_hash FROM articles;
 
 -- name: batch_existing
 SELECT a.article_id, a.record_hash
-FROM articles AS a JOIN batch_ids AS b USING (article_id);
+FROM articles AS a JOIN (SELECT article_id FROM batch_articles) AS b USING (article_id);
 
 -- name: next_run_id
 SELECT COALESCE(max(run_id), 0) + 1 FROM runs;
@@ -47,42 +48,73 @@ DELETE FROM story_signatures WHERE article_id IN (SELECT article_id FROM batch_r
 -- name: delete_bands
 DELETE FROM story_bands WHERE article_id IN (SELECT article_id FROM batch_replaced);
 
--- name: band_candidates
--- Stored articles sharing a band with the batch on a day it asks for (an equi-join on band and
--- day), plus undated ones on either side.
-WITH hits AS (
-    SELECT b.band_key, b.article_id
-    FROM story_bands AS b JOIN batch_band_keys AS k ON k.band_key = b.band_key AND k.day = b.day
-    UNION
-    SELECT b.band_key, b.article_id
-    FROM story_bands AS b JOIN (SELECT band_key FROM batch_band_keys WHERE day IS NULL) AS k USING (band_key)
-    UNION
-    SELECT b.band_key, b.article_id
-    FROM (SELECT * FROM story_bands WHERE day IS NULL) AS b JOIN batch_band_keys AS k USING (band_key)
+-- name: stored_candidates
+-- batch_links: (pos, bands, published_at) of each article of the batch, pos its position in
+-- batch_articles. Stored articles sharing a band with one of them and published at most $window
+-- days apart (either undated: any day): a hash join on the band key, the days compared on each
+-- match. Stored bands outside [$lo, $hi] (the batch's days and the window) are skipped by the
+-- scan (story_bands is mostly in day order); the caller widens the range for undated articles.
+WITH nb AS (
+    SELECT pos, unnest(bands) AS band_key, published_at::DATE AS day FROM batch_links
+),
+stored AS (
+    SELECT band_key, day, article_id FROM story_bands WHERE day BETWEEN $lo AND $hi
+    UNION ALL
+    SELECT band_key, day, article_id FROM story_bands WHERE day IS NULL
+),
+hits AS (
+    SELECT DISTINCT n.pos, s.article_id
+    FROM nb AS n JOIN stored AS s
+      ON s.band_key = n.band_key
+     AND (n.day IS NULL OR s.day IS NULL OR s.day BETWEEN n.day - $window::INTEGER AND n.day + $window::INTEGER)
 )
-SELECT h.band_key, h.article_id, a.story_id, s.signature, s.shingles, a.published_at::DATE AS day
+SELECT h.pos, a.story_id, s.signature, s.shingles
 FROM hits AS h
 JOIN articles AS a USING (article_id)
-JOIN story_signatures AS s USING (article_id);
+JOIN story_signatures AS s USING (article_id)
+ORDER BY h.pos, h.article_id;
+
+-- name: batch_candidates
+-- The same within the batch: (pos, earlier pos) of articles sharing a band, days apart as above;
+-- only band keys that occur twice in the batch are joined.
+WITH nb AS (
+    SELECT pos, unnest(bands) AS band_key, published_at::DATE AS day FROM batch_links
+),
+shared AS (
+    SELECT * FROM nb WHERE band_key IN (SELECT band_key FROM nb GROUP BY band_key HAVING count(*) > 1)
+)
+SELECT DISTINCT a.pos, b.pos AS other
+FROM shared AS a JOIN shared AS b
+  ON b.band_key = a.band_key AND b.pos < a.pos
+ AND (a.day IS NULL OR b.day IS NULL OR b.day BETWEEN a.day - $window::INTEGER AND a.day + $window::INTEGER)
+ORDER BY a.pos, other;
 
 -- name: merge_story
 UPDATE articles SET story_id = $keep WHERE story_id = $old;
 
 -- name: insert_articles
 INSERT INTO articles BY NAME
-SELECT * REPLACE (metadata::JSON AS metadata), $now AS ingested_at, $run_id AS run_id,
-       $rules_hash AS rules_hash
+SELECT article_id, publisher, url, published_at, published_at_source, title, text, content_hash,
+       record_hash, metadata::JSON AS metadata, read_from, $now AS ingested_at, $run_id AS run_id,
+       $rules_hash AS rules_hash, story_id
 FROM batch_articles;
 
 -- name: insert_claims
 INSERT INTO claims BY NAME
 SELECT *, $run_id AS run_id, $now AS extracted_at FROM batch_claims;
 
+-- name: insert_batch_article_claims
+INSERT INTO claims BY NAME
+SELECT *, $run_id AS run_id, $now AS extracted_at FROM batch_claims
+WHERE article_id IN (SELECT article_id FROM batch_articles);
+
 -- name: insert_signatures
-INSERT INTO story_signatures BY NAME SELECT * FROM batch_signatures;
+INSERT INTO story_signatures BY NAME
+SELECT article_id, signature, shingles FROM batch_articles WHERE signature IS NOT NULL;
 
 -- name: insert_bands
-INSERT INTO story_bands BY NAME SELECT * FROM batch_bands;
+INSERT INTO story_bands BY NAME
+SELECT unnest(bands) AS band_key, published_at::DATE AS day, article_id FROM batch_articles;
 
 -- name: current_claim_ids
 SELECT c.article_id, list_sort(list(c.claim_id)) AS claim_ids

@@ -32,6 +32,7 @@ PAGE_ROWS = 500          # claims listed per page in the browser
 TIMELINE_SERIES = 12     # series drawn at most
 MAX_WINDOWS = 300        # disagreement windows drawn at most
 MAX_CARDS = 12           # claims shown per side of a disagreement
+WHO_SHOWN = 6            # voices named per disagreement in its table
 QUALIFIER_LABELS = {
     "exact": "exact", "approx": "approximately (±10 %)", "more_than": "more than", "at_least": "at least",
     "less_than": "less than", "at_most": "at most", "range": "range", "vague": "vague (tens, hundreds …)",
@@ -379,7 +380,7 @@ def timeline_view(key: tuple[Any, ...], _snap: Q.Snapshot, f: Q.Filters, series:
         df, info = Q.timeline(con, f, series, TIMELINE_SERIES)
         if info["dated"] == 0:
             return None, info
-        windows = Q.disagreements(con, f, MAX_WINDOWS)
+        windows = Q.disagreements(con, f, MAX_WINDOWS, 0)  # the windows need no names
     finally:
         con.close()
     return timeline_spec(df, windows, metric_label(f.metric or "", with_ar=False)), info
@@ -421,7 +422,7 @@ def section_timeline(snap: Q.Snapshot, f: Q.Filters) -> None:
 # ---- disagreements ----------------------------------------------------------------------------
 
 def section_disagreements(snap: Q.Snapshot, f: Q.Filters) -> None:
-    groups = ask(snap, "disagreements", f, 500)
+    groups = ask(snap, "disagreements", f, 500, WHO_SHOWN)
     if groups.empty:
         st.success("No disagreements: no two independent sources give incompatible figures within a day of "
                    "each other for these filters.")
@@ -438,7 +439,8 @@ def section_disagreements(snap: Q.Snapshot, f: Q.Filters) -> None:
         "Lowest": groups.min_value.map(fmt_value), "Highest": groups.max_value.map(fmt_value),
         "Spread": groups.relative_spread.map(lambda s: "–" if pd.isna(s) else f"{s:.1%}"),
         "Sources": groups.n_sources,
-        "Who": groups.sources.map(lambda s: " · ".join(map(str, list(s)[:6])) + (" …" if len(s) > 6 else "")),
+        "Who": [" · ".join(map(str, list(s)[:WHO_SHOWN])) + (" …" if n > WHO_SHOWN else "")
+                for s, n in zip(groups.sources, groups.n_sources)],
     })
     event = st.dataframe(safe_table(table), hide_index=True, width="stretch", key="dis_table",
                          on_select="rerun", selection_mode="single-row", height=table_height(len(table)))

@@ -20,6 +20,7 @@ the results are the same (tests/test_queries.py compares them).
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -91,7 +92,7 @@ MEMORY_ENV = "TRACKER_DASHBOARD_MEMORY"      # DuckDB memory limit of one snapsh
 MEMORY_LIMIT = "2GB"
 
 
-@dataclass
+@dataclass(eq=False)  # compared (and hashed) by identity
 class Snapshot:
     """A private, query-ready copy of one database state.
 
@@ -266,6 +267,12 @@ def build_snapshot(path: str | Path, timeout: float = READ_TIMEOUT,
     snap = Snapshot(path, stamp, datetime.now(), time.monotonic(), seconds, con,
                     {"articles": row[0], "last_ingest": row[1]}, workdir, catalog)
     snap._finalizer = weakref.finalize(snap, _close_and_remove, con, workdir)  # type: ignore[attr-defined]
+    if workdir is not None:
+        _copies.setdefault(str(Path(path).resolve()), weakref.WeakSet()).add(snap)
+    # exit handlers run last registered first: interrupt the background work before the
+    # finalizers close the snapshots
+    atexit.unregister(_interrupt_busy)
+    atexit.register(_interrupt_busy)
     if precompute == "now":
         precompute_conflicts(snap)
     elif precompute != "no":
@@ -274,6 +281,8 @@ def build_snapshot(path: str | Path, timeout: float = READ_TIMEOUT,
             start_background(snap)
     return snap
 
+
+_copies: dict[str, "weakref.WeakSet[Snapshot]"] = {}  # the live snapshots with a copy, by database path
 
 DEFER_SECONDS = 5.0  # a deferred snapshot's background work starts at the latest this long after it is served
 
@@ -386,9 +395,9 @@ def facts_sorted(con: duckdb.DuckDBPyConnection) -> bool:
 def sort_facts(con: duckdb.DuckDBPyConnection) -> None:
     """Store ``facts`` ordered by metric, kind and latest day first, replacing the view: a
     query for one metric and kind reads only its row groups (DuckDB skips those whose min/max
-    exclude the filter), and one for the latest claims stops after the first. Also indexes
-    the claims of the copy by article, for the drill-down. Concurrent queries are unaffected:
-    they see the view or the table, both with the same rows."""
+    exclude the filter), and one for the latest claims stops after the first. Then the lookup
+    tables of the drill-down (``_lookup_tables``). Concurrent queries are unaffected: they see
+    the view or the table, both with the same rows."""
     if facts_sorted(con):
         return
     con.execute(f"CREATE OR REPLACE TABLE facts_sorted AS SELECT * FROM facts ORDER BY {_FACTS_ORDER}")
@@ -400,7 +409,15 @@ def sort_facts(con: duckdb.DuckDBPyConnection) -> None:
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    con.execute("CREATE INDEX IF NOT EXISTS snapshot_claims_by_article ON claims (article_id)")
+    _lookup_tables(con)
+    _count_tables(con)
+
+
+def _lookup_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """``claim_ix`` and ``article_ix``: (key, rid = rowid in ``facts``) ordered by the key, so
+    finding a claim or an article's claims reads one row group (and costs no index in memory)."""
+    con.execute("CREATE OR REPLACE TABLE claim_ix AS SELECT claim_id, rowid AS rid FROM facts ORDER BY claim_id")
+    con.execute("CREATE OR REPLACE TABLE article_ix AS SELECT article_id, rowid AS rid FROM facts ORDER BY article_id")
 
 
 def derive_tables(con: duckdb.DuckDBPyConnection, source: str = "") -> None:
@@ -410,7 +427,31 @@ def derive_tables(con: duckdb.DuckDBPyConnection, source: str = "") -> None:
     con.execute(f"CREATE OR REPLACE TABLE facts AS SELECT * FROM ({_facts_select(source, 'temp.snapshot_articles')}) "
                 f"ORDER BY {_FACTS_ORDER}")
     con.execute("DROP TABLE temp.snapshot_articles")
+    _lookup_tables(con)
+    _count_tables(con)
     con.execute(f"CREATE OR REPLACE TABLE snapshot_info AS {_info_select(source)}")
+
+
+_busy: set[Any] = set()  # cursors doing a snapshot's long work, interrupted when the process exits
+_busy_lock = threading.Lock()
+
+
+def _interrupt_busy() -> None:
+    """At exit: stop the long work of background threads before the snapshots are closed; a
+    thread still inside DuckDB when the interpreter goes away aborts the process."""
+    with _busy_lock:
+        busy = list(_busy)
+    for cur in busy:
+        try:
+            cur.interrupt()
+        except Exception:  # noqa: BLE001  closed meanwhile
+            pass
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with _busy_lock:
+            if not _busy:
+                return
+        time.sleep(0.02)
 
 
 def precompute_conflicts(snap: Snapshot) -> None:
@@ -418,6 +459,9 @@ def precompute_conflicts(snap: Snapshot) -> None:
     choosing a metric, subgroup or dates only filters these tables (see ``disagreements``);
     until they exist, queries compute live. Times go to ``snap.info`` (layout_s, conflicts_s)."""
     con = snap.cursor()
+    raw = getattr(con, "_cur", con)
+    with _busy_lock:
+        _busy.add(raw)
     try:
         started = time.perf_counter()
         sort_facts(con)
@@ -426,8 +470,10 @@ def precompute_conflicts(snap: Snapshot) -> None:
         create_conflict_tables(con)
         snap.info["conflicts_s"] = time.perf_counter() - started
     except duckdb.Error:
-        pass  # a snapshot dropped meanwhile; queries go on computing live
+        pass  # a snapshot dropped meanwhile, or the process exiting; queries go on computing live
     finally:
+        with _busy_lock:
+            _busy.discard(raw)
         con.close()
 
 
@@ -435,7 +481,11 @@ def create_conflict_tables(con: duckdb.DuckDBPyConnection) -> None:
     """``conflict_ends`` and ``conflict_groups`` over every dated claim of ``facts``."""
     con.execute(f"CREATE OR REPLACE TABLE conflict_ends AS {_ENDS.format(where='c.as_of IS NOT NULL')} "
                 "SELECT * FROM ends WHERE is_low OR is_high")
-    con.execute(f"CREATE OR REPLACE TABLE conflict_groups AS WITH ends AS (SELECT * FROM conflict_ends) {_GROUPS}")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE conflict_groups AS
+        WITH ends AS (SELECT * FROM conflict_ends)
+        SELECT * EXCLUDE (sources), to_json(sources) AS sources_json FROM ({_GROUPS})
+        ORDER BY metric, kind, subgroup, planned, first_day""")
     con.execute("CREATE OR REPLACE TABLE conflicts_ready AS SELECT now() AS at")  # created last: the flag
 
 
@@ -528,7 +578,16 @@ def is_stale(snap: Snapshot) -> bool:
 
 
 def article_text(path: str | Path, article_id: str, timeout: float = READ_TIMEOUT) -> tuple[str, str | None] | None:
-    """(text, published_at_source) of one article, read from the file itself."""
+    """(text, published_at_source) of one article, read from the file itself, or from a
+    snapshot's copy of the file as it is now (same stamp): opening a large file read-only
+    costs tens of milliseconds and makes writers wait."""
+    stamp = db_stamp(path)
+    for snap in list(_copies.get(str(Path(path).resolve()), ())):
+        if snap.stamp == stamp and snap.workdir is not None:
+            try:
+                return snapshot_article(snap, article_id)
+            except duckdb.Error:
+                break  # a copy closed meanwhile: read the file
     con = store.connect(path, read_only=True, timeout=timeout)
     try:
         row = con.execute("SELECT text, published_at_source FROM articles WHERE article_id = $a",
@@ -629,36 +688,67 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None 
 
 # ---- what is in the database ----------------------------------------------------------------
 
+# Claims per (metric, kind, subgroup, planned, day) and one series column: built with the
+# ordered facts (``_count_tables``). Their size is bounded by series x days, not by the number
+# of claims, so counts for the sidebar, the overview and the timeline read a few thousand rows
+# where facts has millions. Queries fall back to ``facts`` when a filter needs other columns.
+COUNT_TABLES = {"publisher": "counts_by_publisher", "source": "counts_by_source",
+                "attributed_to": "counts_by_attribution"}
+
+
+def _count_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for col, table in COUNT_TABLES.items():
+        con.execute(f"""
+            CREATE OR REPLACE TABLE {table} AS
+            SELECT metric, kind, subgroup, planned, as_of, {col}, count(*) AS n
+            FROM facts GROUP BY ALL ORDER BY metric, kind, as_of DESC NULLS LAST""")
+
+
+def _counts(con: duckdb.DuckDBPyConnection, series: str, f: Filters | None = None) -> tuple[str, str]:
+    """(table, count expression) answering ``f`` per ``series`` column: a count table when
+    ``f`` needs no other column, else facts."""
+    if f is not None and (f.search.strip() or f.qualifiers or (f.publishers and series != "publisher")
+                          or (f.sources and series != "attributed_to")):
+        return "facts", "count(*)"
+    table = COUNT_TABLES[series]
+    return (table, "sum(c.n)") if _has_table(con, table) else ("facts", "count(*)")
+
+
 def summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Claim counts for the header: claims, undated claims, first and last as-of day."""
-    row = con.execute("""
-        SELECT count(*), count(*) FILTER (WHERE as_of IS NULL), min(as_of), max(as_of),
-               count(DISTINCT metric)
-        FROM facts""").fetchone()
+    table, n = _counts(con, "publisher")
+    row = con.execute(f"""
+        SELECT CAST(COALESCE({n}, 0) AS BIGINT), CAST(COALESCE({n} FILTER (WHERE c.as_of IS NULL), 0) AS BIGINT),
+               min(c.as_of), max(c.as_of), count(DISTINCT c.metric)
+        FROM {table} AS c""").fetchone()
     assert row is not None
     return {"claims": row[0], "undated": row[1], "first_day": row[2], "last_day": row[3], "metrics": row[4]}
 
 
 def metric_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Claims per metric (unfiltered): metric, n_claims, n_undated."""
-    return _df(con, """
-        SELECT metric, count(*) AS n_claims, count(*) FILTER (WHERE as_of IS NULL) AS n_undated
-        FROM facts GROUP BY metric ORDER BY n_claims DESC, metric""")
+    table, n = _counts(con, "publisher")
+    return _df(con, f"""
+        SELECT c.metric, CAST({n} AS BIGINT) AS n_claims,
+               CAST(COALESCE({n} FILTER (WHERE c.as_of IS NULL), 0) AS BIGINT) AS n_undated
+        FROM {table} AS c GROUP BY c.metric ORDER BY n_claims DESC, c.metric""")
 
 
 def facet_values(con: duckdb.DuckDBPyConnection, column: Literal["subgroup", "kind", "publisher", "attributed_to"],
                  metric: str | None, limit: int = 300) -> pd.DataFrame:
     """The most frequent values of a column (for a metric): value, n. NULLs are left out."""
     col = {"subgroup": "subgroup", "kind": "kind", "publisher": "publisher", "attributed_to": "attributed_to"}[column]
+    table, n = _counts(con, "attributed_to" if col == "attributed_to" else "publisher")
     return _df(con, f"""
-        SELECT {col} AS value, count(*) AS n FROM facts
-        WHERE {col} IS NOT NULL AND ($metric IS NULL OR metric = $metric)
+        SELECT c.{col} AS value, CAST({n} AS BIGINT) AS n FROM {table} AS c
+        WHERE c.{col} IS NOT NULL AND ($metric IS NULL OR c.metric = $metric)
         GROUP BY 1 ORDER BY n DESC, value LIMIT $limit""", {"metric": metric, "limit": limit})
 
 
 def day_range(con: duckdb.DuckDBPyConnection, metric: str | None) -> tuple[date | None, date | None]:
     """First and last as-of day of the claims (of a metric)."""
-    row = con.execute("SELECT min(as_of), max(as_of) FROM facts WHERE $metric IS NULL OR metric = $metric",
+    table, _ = _counts(con, "publisher")
+    row = con.execute(f"SELECT min(c.as_of), max(c.as_of) FROM {table} AS c WHERE $metric IS NULL OR c.metric = $metric",
                       {"metric": metric}).fetchone()
     return (row[0], row[1]) if row else (None, None)
 
@@ -682,17 +772,19 @@ def overview(con: duckdb.DuckDBPyConnection, f: Filters, kinds: dict[str, str],
     w = where_clause(Filters(**{**f.without_metric().__dict__, "subgroup": TOTAL, "include_planned": False}),
                      dated_only=True)
     params = {**w.params, "km": list(kinds), "kk": list(kinds.values()), "recent": recent_days}
+    table, n = _counts(con, "source", f)
     headline = f"""
-        FROM facts AS c
+        FROM {table} AS c
         JOIN (SELECT unnest(CAST($km AS VARCHAR[])) AS metric,
                      unnest(CAST($kk AS VARCHAR[])) AS kind) AS k
           ON k.metric = c.metric AND k.kind = c.kind
         WHERE {w.sql}"""
-    # each source's latest day first (few columns), then only that day's claims are read: the
-    # join hands the days' range to the scan of facts, which skips the older row groups
+    # each source's latest day first (from the counts when the filters allow), then only that
+    # day's claims are read: the join hands the days' range to the scan of facts, which skips
+    # the older row groups
     per_source = _df(con, f"""
         WITH latest AS (
-            SELECT c.metric, c.source, max(c.as_of) AS day, count(*) AS n {headline} GROUP BY ALL
+            SELECT c.metric, c.source, max(c.as_of) AS day, CAST({n} AS BIGINT) AS n {headline} GROUP BY ALL
         ),
         picked AS (
             SELECT l.metric, l.source, any_value(l.n) AS n,
@@ -748,34 +840,34 @@ def timeline(con: duckdb.DuckDBPyConnection, f: Filters, series: Series = "publi
     """
     w = where_clause(f, dated_only=False)
     col = {"publisher": "c.publisher", "source": "c.source", "attributed_to": "c.attributed_to"}[series]
-    row = con.execute(f"""
-        WITH per AS MATERIALIZED (
-            SELECT COALESCE({col}, '(unattributed)') AS series, c.as_of AS day, count(*) AS n
-            FROM facts AS c WHERE {w.sql} GROUP BY ALL
-        ),
-        ranked AS (
-            SELECT series, sum(n) AS n FROM per WHERE day IS NOT NULL
-            GROUP BY series ORDER BY n DESC, series LIMIT $max_series
-        )
-        SELECT (SELECT list(series ORDER BY n DESC, series) FROM ranked),
-               (SELECT list(struct_pack(day := day, n := n) ORDER BY day DESC)
-                FROM (SELECT day, sum(n) AS n FROM per SEMI JOIN ranked USING (series)
-                      WHERE day IS NOT NULL GROUP BY day)),
-               (SELECT COALESCE(sum(n), 0) FROM per WHERE day IS NOT NULL),
-               (SELECT COALESCE(sum(n), 0) FROM per WHERE day IS NULL),
-               (SELECT count(DISTINCT series) FROM per WHERE day IS NOT NULL)""",
-                      {**w.params, "max_series": max_series}).fetchone()
-    assert row is not None
-    shown, per_day, dated, undated, n_series = row[0] or [], row[1] or [], int(row[2]), int(row[3]), int(row[4])
+    table, n = _counts(con, series, f)
+    # claims per series (dated or not): the series shown and the counts of ``info``
+    counts = con.execute(f"""
+        SELECT COALESCE({col}, '(unattributed)') AS series, c.as_of IS NOT NULL AS dated, CAST({n} AS BIGINT) AS n
+        FROM {table} AS c WHERE {w.sql} GROUP BY ALL""", w.params).fetchall()
+    per_series: dict[str, int] = {}
+    dated = undated = 0
+    for name, is_dated, n in counts:
+        if is_dated:
+            per_series[name] = n
+            dated += n
+        else:
+            undated += n
+    n_series = len(per_series)
+    shown = [name for name, _ in sorted(per_series.items(), key=lambda kv: (-kv[1], kv[0]))[:max_series]]
     marks = ", ".join(f"$series{k}" for k in range(len(shown))) or "NULL"
+    # claims per day of the series shown, latest first
+    per_day = [{"day": d, "n": k} for d, k in con.execute(f"""
+        SELECT c.as_of, CAST({n} AS BIGINT) FROM {table} AS c
+        WHERE {w.sql} AND c.as_of IS NOT NULL AND COALESCE({col}, '(unattributed)') IN ({marks})
+        GROUP BY 1 ORDER BY 1 DESC""", {**w.params, **{f"series{k}": v for k, v in enumerate(shown)}}).fetchall()]
     params = {**w.params, **{f"series{k}": v for k, v in enumerate(shown)}, "max_rows": max_rows}
     figures = f"""
         SELECT series, day, subgroup, value, value_low, value_high, qualifier,
                bool_or(planned) AS planned,
                count(*) AS n_mentions,
-               arg_min(quote, struct_pack(p := published_at, id := claim_id)) AS quote,
-               arg_min(publisher, struct_pack(p := published_at, id := claim_id)) AS publisher,
-               arg_min(attributed_to, struct_pack(p := published_at, id := claim_id)) AS attributed_to,
+               arg_min(struct_pack(quote, publisher, attributed_to),
+                       struct_pack(p := published_at, id := claim_id)) AS first,
                min(claim_id) AS claim_id
         FROM (SELECT COALESCE({col}, '(unattributed)') AS series, c.as_of AS day, c.subgroup, c.value,
                      c.value_low, c.value_high, c.qualifier, c.planned, c.quote, c.publisher,
@@ -785,7 +877,11 @@ def timeline(con: duckdb.DuckDBPyConnection, f: Filters, series: Series = "publi
         GROUP BY ALL
         ORDER BY day DESC, series, value, value_low NULLS FIRST, value_high NULLS LAST, qualifier, subgroup NULLS FIRST
         LIMIT $max_rows"""
-    target = 2 * max_rows  # claims to take at first: a figure is often stated more than once
+    figures = f"""
+        SELECT series, day, subgroup, value, value_low, value_high, qualifier, planned, n_mentions,
+               first.quote AS quote, first.publisher AS publisher, first.attributed_to AS attributed_to, claim_id
+        FROM ({figures})"""
+    target = 3 * max_rows  # claims to take at first: a figure is often stated more than once
     while True:
         since, acc = None, 0
         for d in per_day:  # latest first
@@ -797,7 +893,8 @@ def timeline(con: duckdb.DuckDBPyConnection, f: Filters, series: Series = "publi
         df = _df(con, figures, {**params, "since": since or date(1, 1, 1)})
         if len(df) >= max_rows or complete:
             break
-        target *= 4
+        # too many repeats: take as many more days as the figures per claim so far call for
+        target = max(2 * acc, int(1.25 * max_rows * acc / max(len(df), 1)))
     info = {"dated": dated, "undated": undated, "series": n_series, "series_shown": min(n_series, max_series),
             "rows": len(df), "rows_capped": int(len(df) >= max_rows)}
     return df.sort_values(["day", "series"]).reset_index(drop=True), info
@@ -1023,7 +1120,11 @@ def _live_where(f: Filters) -> Where:
 _ORDER = " ORDER BY relative_spread DESC NULLS LAST, n_sources DESC, first_day DESC, conflict_id"
 
 
-def disagreements(con: duckdb.DuckDBPyConnection, f: Filters, limit: int | None = 500) -> pd.DataFrame:
+SOURCES_SHOWN = 20  # voices listed per disagreement unless asked for all
+
+
+def disagreements(con: duckdb.DuckDBPyConnection, f: Filters, limit: int | None = 500,
+                  sources: int | None = SOURCES_SHOWN) -> pd.DataFrame:
     """Conflicting figures of independent sources within a day of each other, most severe first.
 
     The rows of the store's ``disagreements`` view for the filtered claims, without the claim
@@ -1031,17 +1132,26 @@ def disagreements(con: duckdb.DuckDBPyConnection, f: Filters, limit: int | None 
     kind, planned, first_day, last_day, n_sources, min_value, max_value, relative_spread,
     sources. Filters on metric, subgroup, kind, planned and dates select among the groups the
     snapshot precomputed; the other filters change which statements exist, so the groups are
-    computed again from the filtered claims.
+    computed again from the filtered claims. ``sources``: the first N voices of each row, in
+    order (None: all of them); n_sources counts them all. A group can have hundreds, and
+    turning hundreds of lists of hundreds of names into Python objects takes longer than the
+    query.
     """
     params: dict[str, Any] = {}
     if limit is not None:
         params["limit"] = limit
     tail = _ORDER + (" LIMIT $limit" if limit is not None else "")
     g = _group_where(f)
+    shown = "" if sources is None else f"[:{int(sources)}]"
     if not _claim_level(f) and conflicts_ready(con):
-        return _df(con, f"SELECT * FROM conflict_groups AS g WHERE {g.sql}{tail}", {**params, **g.params})
+        # the voices are stored as JSON text: a list column would be read whole for any row
+        return _df(con, f"""
+            SELECT * EXCLUDE (sources_json),
+                   CAST(json(sources_json) AS VARCHAR[]){shown} AS sources
+            FROM (SELECT * FROM conflict_groups AS g WHERE {g.sql}{tail}){_ORDER}""", {**params, **g.params})
     w = _live_where(f)
-    return _df(con, _ENDS.format(where=w.sql) + f"SELECT * FROM ({_GROUPS}) AS g WHERE {g.sql}{tail}",
+    return _df(con, _ENDS.format(where=w.sql) + f"""
+        SELECT * REPLACE (sources{shown} AS sources) FROM ({_GROUPS}) AS g WHERE {g.sql}{tail}""",
                {**params, **w.params, **g.params})
 
 
@@ -1115,37 +1225,50 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row and row[0])
 
 
-def _where_ids(con: duckdb.DuckDBPyConnection, claim_ids: Sequence[str]) -> Where:
-    """Conditions that find these claims in ``facts`` reading few row groups: with the store's
-    ``claims`` table at hand (a snapshot's copy; its primary key finds a claim at once), the
-    metric, kind and day of each claim, which ``facts`` is ordered by."""
+def _rowids(con: duckdb.DuckDBPyConnection, table: str, column: str, values: Sequence[str]) -> list[int] | None:
+    """``facts`` rowids through a lookup table (``claim_ix``, ``article_ix``): ordered by its key,
+    so a key's row group is the only one read. None when there is no such table yet."""
+    if not _has_table(con, table):
+        return None
+    values = list(dict.fromkeys(values))
+    if not values:
+        return []
+    marks = ", ".join(f"$v{k}" for k in range(len(values)))
+    return [r[0] for r in con.execute(f"SELECT rid FROM {table} WHERE {column} IN ({marks}) ORDER BY rid",
+                                      {f"v{k}": v for k, v in enumerate(values)}).fetchall()]
+
+
+MAX_POINT_LOOKUPS = 64
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, columns: str, rowids: Sequence[int],
+           fallback: Where) -> duckdb.DuckDBPyConnection:
+    """``columns`` of the ``facts`` rows at these rowids: a rowid condition reads one vector,
+    where any other condition on a claim id scans the table. Many rows: ``fallback``, a scan."""
+    if len(rowids) > MAX_POINT_LOOKUPS:
+        return con.execute(f"SELECT {columns} FROM facts AS c WHERE {fallback.sql}", fallback.params)
+    if not rowids:
+        return con.execute(f"SELECT {columns} FROM facts AS c WHERE FALSE")
+    return con.execute(" UNION ALL ".join(f"SELECT {columns} FROM facts AS c WHERE c.rowid = $r{k}"
+                                          for k in range(len(rowids))),
+                       {f"r{k}": int(r) for k, r in enumerate(rowids)})
+
+
+def _ids_where(claim_ids: Sequence[str]) -> Where:
     ids = list(dict.fromkeys(claim_ids))
-    p: dict[str, Any] = {f"i{k}": v for k, v in enumerate(ids)}
     marks = ", ".join(f"$i{k}" for k in range(len(ids))) or "NULL"
-    sql = f"c.claim_id IN ({marks})"
-    if ids and _has_table(con, "claims"):
-        keys = con.execute(f"SELECT DISTINCT metric, kind, as_of FROM claims WHERE claim_id IN ({marks})", p).fetchall()
-        if not keys:
-            return Where("FALSE", {})
-        alts = []
-        for k, (metric, kind, day) in enumerate(keys):
-            p.update({f"km{k}": metric, f"kk{k}": kind})
-            if day is None:
-                alts.append(f"(c.metric = $km{k} AND c.kind = $kk{k} AND c.as_of IS NULL)")
-            else:
-                p[f"kd{k}"] = day
-                alts.append(f"(c.metric = $km{k} AND c.kind = $kk{k} AND c.as_of = $kd{k})")
-        sql += " AND (" + " OR ".join(alts) + ")"
-    return Where(sql, p)
+    return Where(f"c.claim_id IN ({marks})", {f"i{k}": v for k, v in enumerate(ids)})
 
 
 def claims_by_id(con: duckdb.DuckDBPyConnection, claim_ids: Sequence[str]) -> pd.DataFrame:
     """These claims, with their articles' publisher, date, title, URL."""
-    w = _where_ids(con, claim_ids)
-    return _df(con, f"""
-        SELECT {CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end
-        FROM facts AS c WHERE {w.sql}
-        ORDER BY c.value, c.as_of, c.claim_id""", w.params)
+    cols = f"{CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end"
+    w = _ids_where(claim_ids)
+    rids = _rowids(con, "claim_ix", "claim_id", claim_ids)
+    cur = (con.execute(f"SELECT {cols} FROM facts AS c WHERE {w.sql}", w.params) if rids is None
+           else _fetch(con, cols, rids, w))
+    df = cur.df()
+    return df.sort_values(["value", "as_of", "claim_id"], na_position="last", kind="stable").reset_index(drop=True)
 
 
 def claim_detail(con: duckdb.DuckDBPyConnection, claim_id: str) -> dict[str, Any] | None:
@@ -1153,21 +1276,26 @@ def claim_detail(con: duckdb.DuckDBPyConnection, claim_id: str) -> dict[str, Any
 
     The article's text is not read here: ``snapshot_article`` (or ``article_text``) reads it.
     """
-    w = _where_ids(con, [claim_id])
-    cur = con.execute(f"""
-        SELECT {CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end,
-               c.parent_claim_id, c.story_id
-        FROM facts AS c WHERE {w.sql}""", w.params)
+    cols = (f"{CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end, "
+            "c.parent_claim_id, c.story_id")
+    w = _ids_where([claim_id])
+    rids = _rowids(con, "claim_ix", "claim_id", [claim_id])
+    cur = (con.execute(f"SELECT {cols} FROM facts AS c WHERE {w.sql}", w.params) if rids is None
+           else _fetch(con, cols, rids, w))
     row = cur.fetchone()
     if row is None:
         return None
     names = [d[0] for d in cur.description]
     detail = dict(zip(names, row))
-    # the copy's claims table has an index on article_id (``sort_facts``); without one, facts
-    table = "claims" if _has_table(con, "claims") else "facts"
-    detail["article_claims"] = _df(con, f"""
-        SELECT claim_id, metric, value, qualifier, subgroup, span_start, span_end, number_start, number_end
-        FROM {table} WHERE article_id = $a ORDER BY span_start, claim_id""", {"a": detail["article_id"]})
+    spans = "c.claim_id, c.metric, c.value, c.qualifier, c.subgroup, c.span_start, c.span_end, c.number_start, c.number_end"
+    by_article = Where("c.article_id = $a", {"a": detail["article_id"]})
+    rids = _rowids(con, "article_ix", "article_id", [detail["article_id"]])
+    if rids is None:  # not indexed yet: the copy's claims (fewer columns than facts), else facts
+        table = "claims" if _has_table(con, "claims") else "facts"
+        others = con.execute(f"SELECT {spans} FROM {table} AS c WHERE {by_article.sql}", by_article.params).df()
+    else:
+        others = _fetch(con, spans, rids, by_article).df()
+    detail["article_claims"] = others.sort_values(["span_start", "claim_id"], kind="stable").reset_index(drop=True)
     return detail
 
 

@@ -476,29 +476,65 @@ def tracker_command() -> list[str]:
 
 # ---- 3: end-to-end ingest ----------------------------------------------------------------------
 
-def measure_ingest(corpus: CorpusInfo, workers: int, repeat: int, workdir: Path, base: Throughput,
-                   env: dict[str, str] | None = None) -> Throughput:
-    """``tracker ingest CORPUS --db FRESH --workers N``, ``repeat`` times, each into a new file."""
-    walls, cpus, inside, peaks, claims = [], [], [], [], 0
-    for k in range(repeat):
-        db = workdir / f"ingest-w{workers}-{k}.duckdb"
-        for p in (db, Path(str(db) + ".wal")):
-            p.unlink(missing_ok=True)
+def _ingest_once(corpus: CorpusInfo, workers: int, workdir: Path, env: dict[str, str] | None) -> tuple[ChildRun, dict]:
+    db = workdir / f"ingest-w{workers}.duckdb"
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+    try:
         run = run_child([*tracker_command(), "ingest", corpus.path, "--db", str(db), "--workers", str(workers),
                          "--json"], workdir, env=env)
         if run.returncode != 0:
             raise RuntimeError(f"tracker ingest failed ({run.returncode}): {run.stderr[-2000:]}")
-        summary = json.loads(run.stdout.strip().splitlines()[-1])
-        walls.append(run.wall_s)
-        cpus.append(run.cpu_s)
-        inside.append(summary["seconds"])
-        peaks.append(run.peak_rss_tree)
-        claims = summary["claims_added"]
+        return run, json.loads(run.stdout.strip().splitlines()[-1])
+    finally:
         for p in (db, Path(str(db) + ".wal")):
             p.unlink(missing_ok=True)
-    return Throughput.of(f"ingest --workers {workers}", corpus.articles, corpus.mb, walls, cpus, claims,
-                         workers=workers, ingest_reported_s=Stats.of(inside),
-                         peak_rss_tree_mb=max(peaks) / 2**20).against(base)
+
+
+def _burn(n: int) -> float:
+    t0 = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i
+    return time.perf_counter() - t0
+
+
+def cores_available(n: int = 3_000_000) -> float:
+    """How many cores two busy processes get now (1.0 to 2.0): a machine shared with others may
+    give a second process none, and then no second worker can be faster."""
+    one = _burn(n)
+    with multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn").Pool(2) as pool:
+        t0 = time.perf_counter()
+        pool.map(_burn, [n, n])
+        two = time.perf_counter() - t0
+    return max(1.0, min(2.0, 2 * one / two))
+
+
+def measure_ingest(corpus: CorpusInfo, repeat: int, workdir: Path, base: Throughput,
+                   env: dict[str, str] | None = None) -> tuple[dict[int, Throughput], dict[str, Any]]:
+    """``tracker ingest CORPUS --db FRESH --workers N`` for N = 1 and 2, ``repeat`` pairs, the two
+    runs of a pair back to back (alternating which goes first), so that each ratio compares runs
+    taken under the same load; the cores available to two processes are probed before each pair."""
+    stats: dict[int, dict[str, list[float]]] = {w: {"wall": [], "cpu": [], "inside": [], "peak": []} for w in (1, 2)}
+    claims, ratios, cores = 0, [], []
+    for k in range(repeat):
+        cores.append(cores_available())
+        walls = {}
+        for w in ((1, 2) if k % 2 == 0 else (2, 1)):
+            run, summary = _ingest_once(corpus, w, workdir, env)
+            st = stats[w]
+            st["wall"].append(run.wall_s)
+            st["cpu"].append(run.cpu_s)
+            st["inside"].append(summary["seconds"])
+            st["peak"].append(run.peak_rss_tree)
+            walls[w] = run.wall_s
+            claims = summary["claims_added"]
+        ratios.append(walls[1] / walls[2])
+    out = {w: Throughput.of(f"ingest --workers {w}", corpus.articles, corpus.mb, st["wall"], st["cpu"], claims,
+                            workers=w, ingest_reported_s=Stats.of(st["inside"]),
+                            peak_rss_tree_mb=max(st["peak"]) / 2**20).against(base)
+           for w, st in stats.items()}
+    return out, {"pair_ratios": ratios, "pair_ratio": Stats.of(ratios), "cores_available": cores}
 
 
 # ---- bulk loading --------------------------------------------------------------------------------
@@ -1271,15 +1307,18 @@ def run(cfg: Config, json_path: Path | None = None) -> Results:
         if "ingest" not in cfg.skip:
             _say("\n== 3. end-to-end `tracker ingest` into a fresh DuckDB file (child process) ==")
             _say(throughput_header())
-            runs = {}
+            runs, pairs = measure_ingest(corpus, cfg.repeat, workdir, base, env=env)
             for w in (1, 2):
-                runs[w] = measure_ingest(corpus, w, cfg.repeat, workdir, base, env=env)
                 _say(throughput_line(runs[w]) + f"  claims {runs[w].items:,}")
             res.ingest = {f"workers_{w}": t for w, t in runs.items()}
             res.ingest["speedup_2_over_1"] = runs[1].wall.median / runs[2].wall.median
+            res.ingest["pairs"] = pairs
             res.ingest["cpu_speedup_note"] = ("CPU seconds of the whole tree: "
                                               f"{runs[1].cpu.median:.1f} (1 worker), {runs[2].cpu.median:.1f} (2 workers)")
-            _say(f"  --workers 2 / --workers 1: {res.ingest['speedup_2_over_1']:.2f}x")
+            pr = pairs["pair_ratio"]
+            _say(f"  --workers 2 / --workers 1: {res.ingest['speedup_2_over_1']:.2f}x (medians); by pair of "
+                 f"back-to-back runs median {pr.median:.2f}x (min {pr.min:.2f}, max {pr.max:.2f}); cores available "
+                 f"to two processes before each pair: {', '.join(f'{c:.2f}' for c in pairs['cores_available'])}")
             save()
 
         if "bulk" not in cfg.skip:

@@ -12,7 +12,7 @@ import click
 from tracker import store
 from tracker.articles import DEFAULT_MAX_BYTES
 from tracker.cli import main
-from tracker.ingest import DEFAULT_BATCH, Summary, ingest, reextract
+from tracker.ingest import COMMIT_CLAIMS, COMMIT_SECONDS, DEFAULT_BATCH, Summary, ingest, reextract
 
 DB_OPTION = click.option(
     "--db", default=store.DEFAULT_DB, show_default=True, envvar="TRACKER_DB",
@@ -21,7 +21,8 @@ DB_OPTION = click.option(
 WORKERS_OPTION = click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
                               help="Extract in N parallel processes.")
 BATCH_OPTION = click.option("--batch-size", type=click.IntRange(1), default=DEFAULT_BATCH, show_default=True,
-                            help="Articles per transaction.")
+                            help=f"Articles per transaction at most; a transaction is also committed once it "
+                                 f"holds {COMMIT_CLAIMS:,} claims or {COMMIT_SECONDS:g} s after the previous one.")
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 
 

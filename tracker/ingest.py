@@ -153,10 +153,11 @@ def prepare_chunk(jobs: list[tuple[Article, str]], extractor: Extractor) -> Chun
 _worker_extractor: Extractor | None = None
 
 
-def _init_worker(factory: Callable[[], Extractor]) -> None:
+def _init_worker(factory: Callable[[], Extractor] | None) -> None:
     global _worker_extractor
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _worker_extractor = factory()
+    if factory is not None:  # spawned: nothing inherited
+        _worker_extractor = factory()
 
 
 def _prepare_in_worker(jobs: list[tuple[Article, str]]) -> Chunk:
@@ -165,19 +166,25 @@ def _prepare_in_worker(jobs: list[tuple[Article, str]]) -> Chunk:
 
 
 @contextmanager
-def _worker_pool(workers: int, factory: Callable[[], Extractor]) -> Iterator[Any]:
+def _worker_pool(workers: int, extractor: Callable[[], Extractor], factory: Callable[[], Extractor]) -> Iterator[Any]:
     """A pool of ``workers`` processes that prepare articles, or None to prepare them here.
 
-    Each worker builds its own extractor (loads the rules): the main process, which reads and
-    writes, never does, and the workers load in parallel while it starts reading. Forked where
-    the platform allows (quick to start), else spawned. Callers create the pool before they
-    open DuckDB or start a progress bar, so no thread of theirs is copied mid-flight.
+    Forked where the platform allows: the rules are loaded once, here, and the workers inherit
+    them (loading them in each worker instead cost as much CPU again, seconds, on a machine whose
+    cores the workers need; the compiled rules take ~20 MB). Callers create the pool before they
+    open DuckDB or start a progress bar, so no thread of theirs is copied mid-flight. Elsewhere
+    the workers are spawned and build their own extractor from ``factory``.
     """
+    global _worker_extractor
     if workers <= 1:
         yield None
         return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(workers, initializer=_init_worker, initargs=(factory,)) as pool:
+    if "fork" in multiprocessing.get_all_start_methods():
+        _worker_extractor = extractor()
+        ctx, initargs = multiprocessing.get_context("fork"), (None,)
+    else:
+        ctx, initargs = multiprocessing.get_context("spawn"), (factory,)
+    with ctx.Pool(workers, initializer=_init_worker, initargs=initargs) as pool:
         yield pool
 
 
@@ -300,7 +307,7 @@ def ingest(paths: Iterable[str], db: str | Path = store.DEFAULT_DB, *, workers: 
     run = store.Run("ingest", "", __version__, inputs=paths)
     summary = Summary("ingest")
     seen: dict[str, tuple[str, str | None]] = {}
-    with _worker_pool(workers, extractor_factory) as pool:  # first: see _worker_pool
+    with _worker_pool(workers, extractor, extractor_factory) as pool:  # first: see _worker_pool
         out = _Reporter(report, show_progress)
         stored = store.record_hashes(db)
 
@@ -352,7 +359,7 @@ def reextract(db: str | Path = store.DEFAULT_DB, *, workers: int = 1, force: boo
     extractor = cache(extractor_factory)
     run = store.Run("reextract", extractor().rules_hash, __version__)
     summary = Summary("reextract")
-    with _worker_pool(workers, extractor_factory) as pool:  # first: see _worker_pool
+    with _worker_pool(workers, extractor, extractor_factory) as pool:  # first: see _worker_pool
         out = _Reporter(report, show_progress)
         con = store.connect(db)
         try:

@@ -920,129 +920,121 @@ def timeline(con: duckdb.DuckDBPyConnection, f: Filters, series: Series = "publi
 #   s on d+1: low end  if it is below day d;  high end if (not cumulative) above day d.
 _STATEMENT_KEY = "metric, subgroup_key, kind, planned, source, attributed_to, day, value, value_low, value_high, qualifier"
 
-_ENDS = """
+def _ends_sql() -> str:
+    """The WITH clause defining ``ends`` (see the comment above), for ``{where}`` on facts."""
+    days = {"prev": -1, "same": 0, "next": 1}
+    fields = ("k1", "v1", "o1", "v2", "o2")  # the best key, its bound and openness; the second's
+
+    def best(side: str, key: str) -> str:
+        """Per group: the top two (key, bound, open) of ``side`` as one struct of ``fields``."""
+        if side == "lo":  # highest lower bound; at a tie the open one excludes more
+            top = (f"arg_max(struct_pack(k := {key}, v := lo_v, o := lo_o), struct_pack(v := lo_v, o := lo_o), 2) "
+                   "FILTER (WHERE lo_v IS NOT NULL)")
+        else:  # lowest upper bound; at a tie the open one
+            top = (f"arg_min(struct_pack(k := {key}, v := hi_v, o := hi_o), struct_pack(v := hi_v, c := NOT hi_o), 2) "
+                   "FILTER (WHERE hi_v IS NOT NULL)")
+        return top
+
+    def flat(col: str) -> str:
+        return (f"struct_pack(k1 := {col}[1].k, v1 := {col}[1].v, o1 := {col}[1].o, "
+                f"v2 := {col}[2].v, o2 := {col}[2].o)")
+
+    def around(partition: str, cols: tuple[str, ...]) -> str:
+        out = []
+        for c in cols:
+            out.append(f"{c} AS {c}_same")
+            out.append(f"CASE WHEN lag(day) OVER w = day - 1 THEN lag({c}) OVER w END AS {c}_prev")
+            out.append(f"CASE WHEN lead(day) OVER w = day + 1 THEN lead({c}) OVER w END AS {c}_next")
+        return ", ".join(out) + f" FROM {{src}} WINDOW w AS (PARTITION BY {partition} ORDER BY day)"
+
+    probes = []
+    for d in days:
+        for side, bound in (("lo", "v"), ("hi", "v")):
+            # another source's best bound: the best unless it is the statement's own source
+            sd = f"sd.{side}_{d}"
+            probes.append(f"CASE WHEN {sd}.k1 IS DISTINCT FROM s.sk THEN {sd}.v1 ELSE {sd}.v2 END AS ds_{d}_{side}_v")
+            probes.append(f"CASE WHEN {sd}.k1 IS DISTINCT FROM s.sk THEN {sd}.o1 ELSE {sd}.o2 END AS ds_{d}_{side}_o")
+            # another attribution of the statement's own source (attributed statements only)
+            ad = f"ad.{side}_{d}"
+            probes.append(f"CASE WHEN s.attributed_to IS NULL THEN NULL WHEN {ad}.k1 <> s.ak THEN {ad}.v1 "
+                          f"ELSE {ad}.v2 END AS da_{d}_{side}_v")
+            probes.append(f"CASE WHEN s.attributed_to IS NULL THEN NULL WHEN {ad}.k1 <> s.ak THEN {ad}.o1 "
+                          f"ELSE {ad}.o2 END AS da_{d}_{side}_o")
+    flags = []
+    for d in days:
+        below = " OR ".join(f"(value_high < {x}_{d}_lo_v OR (value_high = {x}_{d}_lo_v AND (high_open OR {x}_{d}_lo_o)))"
+                            for x in ("ds", "da"))
+        above = " OR ".join(f"(value_low > {x}_{d}_hi_v OR (value_low = {x}_{d}_hi_v AND (low_open OR {x}_{d}_hi_o)))"
+                            for x in ("ds", "da"))
+        flags.append(f"COALESCE({below}, FALSE) AS below_{d}")
+        flags.append(f"COALESCE({above}, FALSE) AS above_{d}")
+    any_flag = " OR ".join(f"{f}_{d}" for d in days for f in ("below", "above"))
+    sep = ",\n        "
+    probe_cols, flag_cols = sep.join(probes), sep.join(flags)
+    source_days = around("gk", ("lo", "hi")).format(src="day_sources")
+    attr_days = around("gk, sk", ("lo", "hi")).format(src="day_attrs")
+    return f"""
 WITH statements AS MATERIALIZED (
     SELECT c.metric, any_value(c.subgroup) AS subgroup, COALESCE(c.subgroup, '') AS subgroup_key, c.kind,
            c.planned, c.source, c.attributed_to, c.as_of AS day, c.value, c.value_low, c.value_high,
            c.qualifier, c.qualifier = 'more_than' AS low_open, c.qualifier = 'less_than' AS high_open,
-           c.source || COALESCE(' / ' || c.attributed_to, '') AS voice,
-           -- integer join keys: the group (metric, subgroup, kind, planned) and the source
-           hash(c.metric, COALESCE(c.subgroup, ''), c.kind, c.planned) AS gk, hash(c.source) AS sk
+           -- integer keys: the group (metric, subgroup, kind, planned), the source, the attribution
+           hash(c.metric, COALESCE(c.subgroup, ''), c.kind, c.planned) AS gk, hash(c.source) AS sk,
+           hash(c.attributed_to) AS ak
     FROM facts AS c
-    WHERE {where}
+    WHERE {{where}}
     GROUP BY c.metric, subgroup_key, c.kind, c.planned, c.source, c.attributed_to, c.as_of, c.value,
              c.value_low, c.value_high, c.qualifier
 ),
 -- per source (and per attribution within a source) and day: its most extreme bounds
 by_source AS (
-    SELECT gk, day, source, lo.v AS lo_v, lo.o AS lo_o, hi.v AS hi_v, NOT hi.c AS hi_o
+    SELECT gk, day, sk, lo.v AS lo_v, lo.o AS lo_o, hi.v AS hi_v, NOT hi.c AS hi_o
     FROM (
-        SELECT gk, day, source,
+        SELECT gk, day, sk,
                max(struct_pack(v := value_low, o := low_open)) FILTER (WHERE value_low IS NOT NULL) AS lo,
                min(struct_pack(v := value_high, c := NOT high_open)) FILTER (WHERE value_high IS NOT NULL) AS hi
         FROM statements GROUP BY ALL)
 ),
 by_attr AS (
-    SELECT gk, day, sk, attributed_to, lo.v AS lo_v, lo.o AS lo_o, hi.v AS hi_v, NOT hi.c AS hi_o
+    SELECT gk, day, sk, ak, lo.v AS lo_v, lo.o AS lo_o, hi.v AS hi_v, NOT hi.c AS hi_o
     FROM (
-        SELECT gk, day, sk, attributed_to,
+        SELECT gk, day, sk, ak,
                max(struct_pack(v := value_low, o := low_open)) FILTER (WHERE value_low IS NOT NULL) AS lo,
                min(struct_pack(v := value_high, c := NOT high_open)) FILTER (WHERE value_high IS NOT NULL) AS hi
         FROM statements WHERE attributed_to IS NOT NULL GROUP BY ALL)
 ),
--- per day: the two sources with the highest lower bound and the two with the lowest upper bound
+-- per day: the two sources with the highest lower bound and the two with the lowest upper
+-- bound; per day and source, the same for its attributions
 day_sources AS (
-    SELECT gk, day,
-           any_value(source) FILTER (WHERE rl = 1) AS lo1_k,
-           any_value(lo_v) FILTER (WHERE rl = 1) AS lo1_v, any_value(lo_o) FILTER (WHERE rl = 1) AS lo1_o,
-           any_value(lo_v) FILTER (WHERE rl = 2) AS lo2_v, any_value(lo_o) FILTER (WHERE rl = 2) AS lo2_o,
-           any_value(source) FILTER (WHERE rh = 1) AS hi1_k,
-           any_value(hi_v) FILTER (WHERE rh = 1) AS hi1_v, any_value(hi_o) FILTER (WHERE rh = 1) AS hi1_o,
-           any_value(hi_v) FILTER (WHERE rh = 2) AS hi2_v, any_value(hi_o) FILTER (WHERE rh = 2) AS hi2_o
-    FROM (
-        SELECT *,
-               row_number() OVER (PARTITION BY gk, day
-                                  ORDER BY lo_v DESC NULLS LAST, lo_o DESC) AS rl,
-               row_number() OVER (PARTITION BY gk, day
-                                  ORDER BY hi_v ASC NULLS LAST, hi_o DESC) AS rh
-        FROM by_source)
-    WHERE rl <= 2 OR rh <= 2
-    GROUP BY ALL
+    SELECT gk, day, {flat("lo")} AS lo, {flat("hi")} AS hi
+    FROM (SELECT gk, day, {best("lo", "sk")} AS lo, {best("hi", "sk")} AS hi FROM by_source GROUP BY gk, day)
 ),
--- per day and source: the two attributions with the highest lower / lowest upper bound
 day_attrs AS (
-    SELECT gk, day, sk,
-           any_value(attributed_to) FILTER (WHERE rl = 1) AS lo1_k,
-           any_value(lo_v) FILTER (WHERE rl = 1) AS lo1_v, any_value(lo_o) FILTER (WHERE rl = 1) AS lo1_o,
-           any_value(lo_v) FILTER (WHERE rl = 2) AS lo2_v, any_value(lo_o) FILTER (WHERE rl = 2) AS lo2_o,
-           any_value(attributed_to) FILTER (WHERE rh = 1) AS hi1_k,
-           any_value(hi_v) FILTER (WHERE rh = 1) AS hi1_v, any_value(hi_o) FILTER (WHERE rh = 1) AS hi1_o,
-           any_value(hi_v) FILTER (WHERE rh = 2) AS hi2_v, any_value(hi_o) FILTER (WHERE rh = 2) AS hi2_o
-    FROM (
-        SELECT *,
-               row_number() OVER (PARTITION BY gk, day, sk
-                                  ORDER BY lo_v DESC NULLS LAST, lo_o DESC) AS rl,
-               row_number() OVER (PARTITION BY gk, day, sk
-                                  ORDER BY hi_v ASC NULLS LAST, hi_o DESC) AS rh
-        FROM by_attr)
-    WHERE rl <= 2 OR rh <= 2
-    GROUP BY ALL
+    SELECT gk, day, sk, {flat("lo")} AS lo, {flat("hi")} AS hi
+    FROM (SELECT gk, day, sk, {best("lo", "ak")} AS lo, {best("hi", "ak")} AS hi FROM by_attr GROUP BY gk, day, sk)
 ),
+-- each day beside the day before and the day after (when those have statements)
+source_days AS (SELECT gk, day, {source_days}),
+attr_days AS (SELECT gk, day, sk, {attr_days}),
 -- for every statement and each of the days d-1 (prev), d (same), d+1 (next): the most
 -- extreme bound of an independent statement, from another source (ds_) or from another
--- attribution of its own source (da_)
+-- attribution of its own source (da_); then whether it lies wholly below or above it
 probes AS (
     SELECT s.*,
-        CASE WHEN ds_prev.lo1_k IS DISTINCT FROM s.source THEN ds_prev.lo1_v ELSE ds_prev.lo2_v END AS ds_prev_lo_v,
-        CASE WHEN ds_prev.lo1_k IS DISTINCT FROM s.source THEN ds_prev.lo1_o ELSE ds_prev.lo2_o END AS ds_prev_lo_o,
-        CASE WHEN ds_prev.hi1_k IS DISTINCT FROM s.source THEN ds_prev.hi1_v ELSE ds_prev.hi2_v END AS ds_prev_hi_v,
-        CASE WHEN ds_prev.hi1_k IS DISTINCT FROM s.source THEN ds_prev.hi1_o ELSE ds_prev.hi2_o END AS ds_prev_hi_o,
-        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_prev.lo1_k <> s.attributed_to THEN da_prev.lo1_v ELSE da_prev.lo2_v END AS da_prev_lo_v,
-        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_prev.lo1_k <> s.attributed_to THEN da_prev.lo1_o ELSE da_prev.lo2_o END AS da_prev_lo_o,
-        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_prev.hi1_k <> s.attributed_to THEN da_prev.hi1_v ELSE da_prev.hi2_v END AS da_prev_hi_v,
-        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_prev.hi1_k <> s.attributed_to THEN da_prev.hi1_o ELSE da_prev.hi2_o END AS da_prev_hi_o,
-        CASE WHEN ds_same.lo1_k IS DISTINCT FROM s.source THEN ds_same.lo1_v ELSE ds_same.lo2_v END AS ds_same_lo_v,
-        CASE WHEN ds_same.lo1_k IS DISTINCT FROM s.source THEN ds_same.lo1_o ELSE ds_same.lo2_o END AS ds_same_lo_o,
-        CASE WHEN ds_same.hi1_k IS DISTINCT FROM s.source THEN ds_same.hi1_v ELSE ds_same.hi2_v END AS ds_same_hi_v,
-        CASE WHEN ds_same.hi1_k IS DISTINCT FROM s.source THEN ds_same.hi1_o ELSE ds_same.hi2_o END AS ds_same_hi_o,
-        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_same.lo1_k <> s.attributed_to THEN da_same.lo1_v ELSE da_same.lo2_v END AS da_same_lo_v,
-        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_same.lo1_k <> s.attributed_to THEN da_same.lo1_o ELSE da_same.lo2_o END AS da_same_lo_o,
-        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_same.hi1_k <> s.attributed_to THEN da_same.hi1_v ELSE da_same.hi2_v END AS da_same_hi_v,
-        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_same.hi1_k <> s.attributed_to THEN da_same.hi1_o ELSE da_same.hi2_o END AS da_same_hi_o,
-        CASE WHEN ds_next.lo1_k IS DISTINCT FROM s.source THEN ds_next.lo1_v ELSE ds_next.lo2_v END AS ds_next_lo_v,
-        CASE WHEN ds_next.lo1_k IS DISTINCT FROM s.source THEN ds_next.lo1_o ELSE ds_next.lo2_o END AS ds_next_lo_o,
-        CASE WHEN ds_next.hi1_k IS DISTINCT FROM s.source THEN ds_next.hi1_v ELSE ds_next.hi2_v END AS ds_next_hi_v,
-        CASE WHEN ds_next.hi1_k IS DISTINCT FROM s.source THEN ds_next.hi1_o ELSE ds_next.hi2_o END AS ds_next_hi_o,
-        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_next.lo1_k <> s.attributed_to THEN da_next.lo1_v ELSE da_next.lo2_v END AS da_next_lo_v,
-        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_next.lo1_k <> s.attributed_to THEN da_next.lo1_o ELSE da_next.lo2_o END AS da_next_lo_o,
-        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_next.hi1_k <> s.attributed_to THEN da_next.hi1_v ELSE da_next.hi2_v END AS da_next_hi_v,
-        CASE WHEN s.attributed_to IS NULL THEN NULL WHEN da_next.hi1_k <> s.attributed_to THEN da_next.hi1_o ELSE da_next.hi2_o END AS da_next_hi_o
+        {probe_cols}
     FROM statements AS s
-    LEFT JOIN day_sources AS ds_prev
-      ON ds_prev.gk = s.gk AND ds_prev.day = s.day + (-1)
-    LEFT JOIN day_attrs AS da_prev
-      ON da_prev.gk = s.gk AND da_prev.day = s.day + (-1) AND da_prev.sk = s.sk
-    LEFT JOIN day_sources AS ds_same
-      ON ds_same.gk = s.gk AND ds_same.day = s.day + (0)
-    LEFT JOIN day_attrs AS da_same
-      ON da_same.gk = s.gk AND da_same.day = s.day + (0) AND da_same.sk = s.sk
-    LEFT JOIN day_sources AS ds_next
-      ON ds_next.gk = s.gk AND ds_next.day = s.day + (1)
-    LEFT JOIN day_attrs AS da_next
-      ON da_next.gk = s.gk AND da_next.day = s.day + (1) AND da_next.sk = s.sk
+    LEFT JOIN source_days AS sd ON sd.gk = s.gk AND sd.day = s.day
+    LEFT JOIN attr_days AS ad ON ad.gk = s.gk AND ad.day = s.day AND ad.sk = s.sk
+),
+flagged AS MATERIALIZED (
+    SELECT metric, subgroup_key, kind, planned, source, attributed_to, day, value, value_low,
+           value_high, qualifier, subgroup,
+        {flag_cols}
+    FROM probes
 ),
 per_statement AS MATERIALIZED (
-    SELECT * FROM (
-        SELECT metric, subgroup_key, kind, planned, source, attributed_to, day, value, value_low,
-               value_high, qualifier, subgroup, voice,
-        COALESCE((value_high < ds_prev_lo_v OR (value_high = ds_prev_lo_v AND (high_open OR ds_prev_lo_o))) OR (value_high < da_prev_lo_v OR (value_high = da_prev_lo_v AND (high_open OR da_prev_lo_o))), FALSE) AS below_prev,
-        COALESCE((value_low > ds_prev_hi_v OR (value_low = ds_prev_hi_v AND (low_open OR ds_prev_hi_o))) OR (value_low > da_prev_hi_v OR (value_low = da_prev_hi_v AND (low_open OR da_prev_hi_o))), FALSE) AS above_prev,
-        COALESCE((value_high < ds_same_lo_v OR (value_high = ds_same_lo_v AND (high_open OR ds_same_lo_o))) OR (value_high < da_same_lo_v OR (value_high = da_same_lo_v AND (high_open OR da_same_lo_o))), FALSE) AS below_same,
-        COALESCE((value_low > ds_same_hi_v OR (value_low = ds_same_hi_v AND (low_open OR ds_same_hi_o))) OR (value_low > da_same_hi_v OR (value_low = da_same_hi_v AND (low_open OR da_same_hi_o))), FALSE) AS above_same,
-        COALESCE((value_high < ds_next_lo_v OR (value_high = ds_next_lo_v AND (high_open OR ds_next_lo_o))) OR (value_high < da_next_lo_v OR (value_high = da_next_lo_v AND (high_open OR da_next_lo_o))), FALSE) AS below_next,
-        COALESCE((value_low > ds_next_hi_v OR (value_low = ds_next_hi_v AND (low_open OR ds_next_hi_o))) OR (value_low > da_next_hi_v OR (value_low = da_next_hi_v AND (low_open OR da_next_hi_o))), FALSE) AS above_next
-        FROM probes)
-    WHERE below_prev OR above_prev OR below_same OR above_same OR below_next OR above_next
+    SELECT *, source || COALESCE(' / ' || attributed_to, '') AS voice
+    FROM flagged WHERE {any_flag}
 ),
 ends AS (
     -- as the earlier day of its group (group = its own day)
@@ -1059,6 +1051,9 @@ ends AS (
     FROM per_statement
 )
 """
+
+
+_ENDS = _ends_sql()
 
 _GROUPS = """
 SELECT

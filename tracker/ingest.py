@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import queue
 import signal
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -234,14 +236,97 @@ class CommitPolicy:
     seconds: float = COMMIT_SECONDS
 
 
+# Held while this process has the database open: the writer thread's commits and reextract's
+# reads (one process shares one DuckDB instance per file, and a CHECKPOINT fails while another
+# connection of it is inside a query).
+_DB_LOCK = threading.Lock()
+
+
+class _Writer:
+    """Commits batches in a thread of its own, one at a time and in order, while the main thread
+    keeps reading and feeding the workers (DuckDB releases the GIL while it works): a commit no
+    longer leaves the workers idle once the chunks they were given are done.
+
+    The thread owns ``run`` while it lives: the main thread hands over, with each batch, the
+    counts it kept (failed and skipped articles) and collects each commit's counts from
+    ``done()``. One batch waits while one is written; beyond that ``submit`` blocks.
+    """
+
+    def __init__(self, db: str | Path, run: store.Run, save: Callable[..., Counter[str]]):
+        self.db, self.run, self.save = db, run, save
+        self.error: BaseException | None = None
+        self._todo: queue.Queue[tuple[store.Batch, Counter[str]] | None] = queue.Queue(maxsize=1)
+        self._done: queue.Queue[Counter[str]] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="tracker-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, batch: store.Batch, counts: Counter[str]) -> None:
+        self._put((batch, counts))
+
+    def done(self) -> list[Counter[str]]:
+        """The counts of the commits finished since the last call."""
+        out = []
+        while True:
+            try:
+                out.append(self._done.get_nowait())
+            except queue.Empty:
+                return out
+
+    def close(self) -> None:
+        """Wait until every batch handed over is committed; raise the error that stopped the thread."""
+        if self._thread.is_alive():
+            self._put(None, check=False)
+            self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _put(self, item: tuple[store.Batch, Counter[str]] | None, check: bool = True) -> None:
+        while True:
+            if check and self.error is not None:
+                raise self.error
+            try:
+                self._todo.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                pass
+
+    def _loop(self) -> None:
+        run = self.run
+        while (item := self._todo.get()) is not None:
+            batch, counts = item
+            if self.error is not None:  # a commit failed: the rest is not stored either
+                run.pending.update(counts)
+                continue
+            snapshot = (run.run_id, Counter(run.pending))
+            run.pending.update(counts)
+            try:
+                with _DB_LOCK, store.writing(self.db) as con:
+                    self._done.put(self.save(con, run, batch))
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                run.run_id, run.pending = snapshot[0], snapshot[1] + counts  # that transaction was rolled back
+                self.error = exc
+
+
 def _run_batches(db: str | Path, run: store.Run, summary: Summary, chunks: Iterable[Chunk],
-                 save: Callable[..., Counter[str]], policy: CommitPolicy, out: _Reporter) -> None:
-    """Store every prepared chunk, a transaction per commit (see ``CommitPolicy``); record the
-    run's end whatever happens. On Ctrl-C, what was prepared before it is stored first."""
-    status = "failed"
+                 save: Callable[..., Counter[str]], policy: CommitPolicy, out: _Reporter,
+                 tally: Counter[str] | None = None) -> None:
+    """Store every prepared chunk, a transaction per commit (see ``CommitPolicy``), committed by a
+    ``_Writer`` thread; record the run's end whatever happens. ``tally``: the run's counts kept
+    by the caller as it reads (skipped records), handed to the writer with each commit. On
+    Ctrl-C, what was prepared before it is stored, then the run ends as interrupted."""
+    tally = Counter() if tally is None else tally
     pending: list[store.Batch] = []
     n_articles = n_claims = 0
     last = time.monotonic()
+    writer = _Writer(db, run, save)
+
+    def collect() -> None:
+        for counts in writer.done():
+            summary.add(counts)
 
     def commit() -> None:
         nonlocal pending, n_articles, n_claims, last
@@ -249,46 +334,52 @@ def _run_batches(db: str | Path, run: store.Run, summary: Summary, chunks: Itera
             return
         batch = store.Batch.concat(pending)
         pending, n_articles, n_claims = [], 0, 0
-        snapshot = (run.run_id, Counter(run.pending))
-        try:
-            with store.writing(db) as con:
-                summary.add(save(con, run, batch))
-        except BaseException:
-            run.run_id, run.pending = snapshot  # that transaction was rolled back
-            raise
+        counts = Counter(tally)
+        tally.clear()
+        writer.submit(batch, counts)
         last = time.monotonic()
 
+    status = "failed"
     try:
         try:
             for chunk in chunks:
                 for msg in chunk.messages:
                     out.report(msg)
                 summary.failed += chunk.failed
-                run.pending["failed"] += chunk.failed
-                run.rules_hash = run.rules_hash or chunk.rules_hash
+                tally["failed"] += chunk.failed
+                if not run.rules_hash:  # the first chunk, before the writer uses run
+                    run.rules_hash = chunk.rules_hash
                 if len(chunk.batch):
                     pending.append(chunk.batch)
                     n_articles += len(chunk.batch)
                     n_claims += chunk.batch.claims.num_rows
                 out.bar.update(chunk.articles)
+                collect()
                 if (n_articles >= policy.articles or n_claims >= policy.claims
                         or (pending and time.monotonic() - last >= policy.seconds)):
                     commit()
         except KeyboardInterrupt:
             summary.interrupted = True
-            status = "interrupted"
         commit()  # the articles prepared before the end (or the interrupt) are whole: store them
-        if not summary.interrupted:
-            status = "completed"
+        status = "interrupted" if summary.interrupted else "completed"
     except KeyboardInterrupt:
         summary.interrupted = True
         status = "interrupted"
     finally:
-        summary.run_id = run.run_id
         try:
-            store.finish_run(db, run, status)
-        except store.StoreError as exc:
-            out.report(f"could not record the end of run {run.run_id}: {exc}")
+            writer.close()
+        except BaseException:
+            status = "failed"
+            raise
+        finally:
+            collect()
+            if not writer.alive:  # (a second Ctrl-C may leave it finishing a commit)
+                run.pending.update(tally)
+                summary.run_id = run.run_id
+                try:
+                    store.finish_run(db, run, status)
+                except store.StoreError as exc:
+                    out.report(f"could not record the end of run {run.run_id}: {exc}")
 
 
 def ingest(paths: Iterable[str], db: str | Path = store.DEFAULT_DB, *, workers: int = 1,
@@ -306,14 +397,18 @@ def ingest(paths: Iterable[str], db: str | Path = store.DEFAULT_DB, *, workers: 
     extractor = cache(extractor_factory)
     run = store.Run("ingest", "", __version__, inputs=paths)
     summary = Summary("ingest")
-    seen: dict[str, tuple[str, str | None]] = {}
+    # article_id -> (store.hash_key of its record hash, where it was read) for every record read in
+    # this run, and the same keys of the stored articles: ~100-300 bytes an article
+    seen: dict[str, tuple[int, str | None]] = {}
     with _worker_pool(workers, extractor, extractor_factory) as pool:  # first: see _worker_pool
         out = _Reporter(report, show_progress)
-        stored = store.record_hashes(db)
+        stored = store.record_keys(db)
+
+        tally: Counter[str] = Counter()  # skipped records, handed to the writer with each commit
 
         def skip(counter: str, msg: str | None = None) -> None:
             setattr(summary, counter, getattr(summary, counter) + 1)
-            run.pending[counter] += 1
+            tally[counter] += 1
             if msg:
                 out.report(msg)
             out.bar.update(1)
@@ -324,16 +419,17 @@ def ingest(paths: Iterable[str], db: str | Path = store.DEFAULT_DB, *, workers: 
                     skip("failed", str(item))
                     continue
                 digest = store.record_hash(item)
+                key = store.hash_key(digest)
                 first = seen.get(item.article_id)
                 if first is not None:
-                    if first[0] == digest:
+                    if first[0] == key:
                         skip("unchanged")
                     else:
                         skip("failed", f"{item.source}: article_id {item.article_id!r} was already read from "
                                        f"{first[1]} with different content; skipped")
                     continue
-                seen[item.article_id] = (digest, item.source)
-                if stored.get(item.article_id) == digest:
+                seen[item.article_id] = (key, item.source)
+                if stored.get(item.article_id) == key:  # 64-bit keys: equal by chance once in 2**64
                     skip("unchanged")
                     continue
                 yield item, digest
@@ -341,7 +437,7 @@ def ingest(paths: Iterable[str], db: str | Path = store.DEFAULT_DB, *, workers: 
         chunks = _prepared_chunks(jobs(), pool, min(CHUNK, batch_size), workers, extractor)
         try:
             _run_batches(db, run, summary, chunks, store.save_ingest_batch,
-                         CommitPolicy(batch_size, commit_claims, commit_seconds), out)
+                         CommitPolicy(batch_size, commit_claims, commit_seconds), out, tally)
         finally:
             out.close()
     summary.seconds = time.perf_counter() - started
@@ -372,12 +468,15 @@ def reextract(db: str | Path = store.DEFAULT_DB, *, workers: int = 1, force: boo
 
         def jobs() -> Iterator[tuple[Article, str]]:
             for chunk in _chunks(ids, min(batch_size, READ_CHUNK)):
-                con = store.connect(db, read_only=True)
-                try:
-                    store.register(con, "batch_ids", {"article_id": chunk})
-                    rows = con.execute(store.sql("articles_by_id")).fetchall()
-                finally:
-                    con.close()
+                # read-write like the writer thread's connection (one process cannot hold the
+                # file both ways), and never while it commits
+                with _DB_LOCK:
+                    con = store.connect(db)
+                    try:
+                        store.register(con, "batch_ids", {"article_id": chunk})
+                        rows = con.execute(store.sql("articles_by_id")).fetchall()
+                    finally:
+                        con.close()
                 for aid, text, publisher, url, published_at, title, metadata, read_from, _, _ in rows:
                     yield Article(article_id=aid, text=text, publisher=publisher, url=url, title=title,
                                   published_at=published_at, metadata=json.loads(metadata or "{}"),

@@ -5,6 +5,10 @@
 -- name: record_hashes
 SELECT article_id, record_hash FROM articles;
 
+-- name: record_keys
+-- store.hash_key(record_hash): its first 16 hex digits as an unsigned 64-bit int
+SELECT article_id, ('0x' || left(record_hash, 16))::UBIGINT FROM articles;
+
 -- name: batch_existing
 SELECT a.article_id, a.record_hash
 FROM articles AS a JOIN (SELECT article_id FROM batch_articles) AS b USING (article_id);

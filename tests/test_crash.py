@@ -87,3 +87,49 @@ def test_sigkill_midway_then_rerun_equals_an_uninterrupted_run(tmp_path: Path) -
     ingest([str(corpus)], reference, extractor_factory=declared_extractor, batch_size=300)
     for table in ("articles", "claims", "story_signatures", "story_bands"):
         assert dump(db, table) == dump(reference, table), table
+
+
+# The writer is the slow part here: each transaction takes 0.3 s longer than extracting its
+# articles, so finished transactions queue up and are committed one right after the other.
+WRITER = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from store_helpers import declared_extractor
+from tracker import store
+from tracker.ingest import ingest
+save = store.save_ingest_batch
+def slow_save(con, run, items):
+    time.sleep(0.3)
+    return save(con, run, items)
+store.save_ingest_batch = slow_save
+ingest([{corpus!r}], {db!r}, extractor_factory=declared_extractor, batch_size={batch}, report=lambda m: None)
+"""
+
+
+def test_readers_get_in_while_commits_follow_each_other(tmp_path: Path) -> None:
+    """Extraction faster than the writer: transactions queue up and follow each other, and a
+    reader retrying on the lock still gets in between them, well within its timeout."""
+    corpus = write_corpus(tmp_path / "corpus.jsonl", 600)
+    db = tmp_path / "t.duckdb"
+    store.connect(db).close()
+    proc = subprocess.Popen([sys.executable, "-c", WRITER.format(tests=str(TESTS), corpus=str(corpus), db=str(db),
+                                                                  batch=50)])
+    waits, counts = [], []
+    try:
+        while proc.poll() is None:
+            started = time.monotonic()
+            con = store.connect(db, read_only=True, timeout=10)
+            waits.append(time.monotonic() - started)
+            try:
+                counts.append(con.execute("SELECT count(*) FROM articles").fetchall()[0][0])
+            finally:
+                con.close()
+            time.sleep(0.05)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert len(set(counts)) >= 3, counts  # the reader saw the ingest progress
+    # one transaction and a bit (without the writer's pause between commits: up to 4.4 s here)
+    assert max(waits) < 2.5, sorted(waits)[-5:]

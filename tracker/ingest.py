@@ -42,6 +42,7 @@ from tracker.models import Article, Claim
 DEFAULT_BATCH = 32_768
 COMMIT_CLAIMS = 250_000
 COMMIT_SECONDS = 5.0
+READER_GAP = 0.4  # seconds the file stays free between two commits that follow each other
 CHUNK = 64  # articles per task a worker prepares: several per commit, so workers keep busy
 IN_FLIGHT = 8  # chunks per worker submitted ahead of the writer (the input is read that far ahead)
 READ_CHUNK = 1024  # reextract: stored articles read per query
@@ -309,6 +310,10 @@ class _Writer:
             except BaseException as exc:  # noqa: BLE001 - handed to the main thread
                 run.run_id, run.pending = snapshot[0], snapshot[1] + counts  # that transaction was rolled back
                 self.error = exc
+            if not self._todo.empty():
+                # the next batch is waiting: leave the file free a moment, or a reader retrying
+                # on the lock (every 0.2 s at most) would find it taken again each time
+                time.sleep(READER_GAP)
 
 
 def _run_batches(db: str | Path, run: store.Run, summary: Summary, chunks: Iterable[Chunk],

@@ -453,16 +453,17 @@ def section_disagreements(snap: Q.Snapshot, f: Q.Filters) -> None:
               for cid, d, m, lo, hi, sp in zip(ids, table.Days, table.Metric, table.Lowest, table.Highest, table.Spread)}
     cid = st.selectbox("Compare", ids, key="dis_pick", format_func=lambda c: labels.get(c, c))
     row = groups[groups.conflict_id == cid].iloc[0].to_dict()
-    claims = ask(snap, "disagreement_claims", f, row)
+    claims = ask(snap, "disagreement_claims", f, row, MAX_CARDS)
     low, high = claims[claims.side == "low"], claims[claims.side == "high"]
     left, right = st.columns(2)
     for col, title, side, rows in ((left, "Lower figures", "low", low), (right, "Higher figures", "high", high)):
+        total = int(rows.n_side.iloc[0]) if len(rows) else 0
         with col:
-            st.markdown(f"**{title}** ({len(rows)} claims)")
-            for _, c in rows.head(MAX_CARDS).iterrows():
+            st.markdown(f"**{title}** ({total} claims)")
+            for _, c in rows.iterrows():
                 claim_card(c, side)
-            if len(rows) > MAX_CARDS:
-                st.caption(f"and {len(rows) - MAX_CARDS} more: narrow the filters to the group's days to list them "
+            if total > len(rows):
+                st.caption(f"and {total - len(rows)} more: narrow the filters to the group's days to list them "
                            "under Claims.")
 
 

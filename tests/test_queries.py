@@ -57,7 +57,7 @@ def view_disagreements(path: Path) -> pd.DataFrame:
 
 
 def sides(con: duckdb.DuckDBPyConnection, f: Q.Filters, row: dict) -> tuple[list[str], list[str]]:
-    d = Q.disagreement_claims(con, f, row)
+    d = Q.disagreement_claims(con, f, row, per_side=None)
     return sorted(d[d.side == "low"].claim_id), sorted(d[d.side == "high"].claim_id)
 
 
@@ -106,6 +106,18 @@ def test_disagreements_most_severe_first_and_filtered(con) -> None:
     live = Q.disagreements(con, Q.Filters(**{**f.__dict__, "qualifiers": ("exact",)}))
     assert list(pre.first_day.astype(str)) == list(live.first_day.astype(str)) == ["2024-08-14"]
     assert list(pre.last_day.astype(str)) == ["2024-08-15"]
+
+
+def test_disagreement_claims_capped_per_side_with_the_full_count(con) -> None:
+    row = Q.disagreements(con, Q.Filters(metric="hostages_held", subgroup=Q.TOTAL)).iloc[0].to_dict()
+    full = Q.disagreement_claims(con, Q.Filters(), row, per_side=None)
+    capped = Q.disagreement_claims(con, Q.Filters(), row, per_side=1)
+    for side in ("low", "high"):
+        everyone, first = full[full.side == side], capped[capped.side == side]
+        assert len(first) == 1 and first.claim_id.iloc[0] == everyone.claim_id.iloc[0]
+        assert set(everyone.n_side) == set(first.n_side) == {len(everyone)}
+    voices = Q.disagreements(con, Q.Filters(), sources=1)
+    assert all(len(v) <= 1 for v in voices.sources) and (voices.n_sources >= 2).all()
 
 
 # Random small worlds: the linear re-derivation must agree with the pairwise view on every one.
@@ -225,7 +237,7 @@ def test_the_first_answers_equal_the_ordered_ones(db: Path, snap: Q.Snapshot) ->
     calls += [("facet_values", col, m) for col in ("subgroup", "kind", "publisher", "attributed_to")
               for m in ("killed", None)]
     for f in filters:
-        calls += [("count_claims", f), ("claims_page", f, 5, 0), ("overview", f, kinds),
+        calls += [("count_claims", f), ("claims_page", f, 5, 0), ("claims_page", f, 2, 3), ("overview", f, kinds),
                   ("disagreements", f, None, None)]
         calls += [("timeline", f, series, 2, 3) for series in ("publisher", "source", "attributed_to")]
     ids = [r[0] for r in c2.execute("SELECT claim_id FROM facts ORDER BY claim_id").fetchall()]

@@ -258,7 +258,9 @@ def build_snapshot(path: str | Path, timeout: float = READ_TIMEOUT,
     else:
         con, workdir, catalog = _build_in_memory(path, timeout), None, "snap"
     try:
-        row = con.execute("SELECT n_articles, last_ingest FROM snapshot_info").fetchone()
+        # every result read to its end: a pending one keeps its transaction open, and an open
+        # transaction on the copy stops its checkpoints
+        row = _first(con.execute("SELECT n_articles, last_ingest FROM snapshot_info").fetchall())
     except BaseException:
         _close_and_remove(con, workdir)
         raise
@@ -359,7 +361,11 @@ def _facts_select(source: str, articles: str) -> str:
     s = f"{source}." if source else ""
     cols = ", ".join(f"a.{c}" if c in _ARTICLE_COLUMNS else f"c.{c}"
                      for c in (c.strip() for c in FACT_COLUMNS.split(",")))
-    return f"SELECT {cols} FROM {s}claims AS c JOIN {articles} AS a USING (article_id)"
+    # integer keys of the disagreements' statements: the group (metric, subgroup, kind,
+    # planned), the source, the attribution (computed here once, not per query)
+    keys = ("hash(c.metric, COALESCE(c.subgroup, ''), c.kind, c.planned) AS gk, hash(a.source) AS sk, "
+            "hash(c.attributed_to) AS ak")
+    return f"SELECT {cols}, {keys} FROM {s}claims AS c JOIN {articles} AS a USING (article_id)"
 
 
 def _articles_select(source: str) -> str:
@@ -387,8 +393,8 @@ def _facts_view(con: duckdb.DuckDBPyConnection) -> None:
 
 def facts_sorted(con: duckdb.DuckDBPyConnection) -> bool:
     """True when ``facts`` is a table (ordered), False while it is still a view."""
-    row = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'facts' "
-                      "AND database_name = current_database()").fetchone()
+    row = _first(con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'facts' "
+                      "AND database_name = current_database()").fetchall())
     return not (row and row[0])
 
 
@@ -411,6 +417,16 @@ def sort_facts(con: duckdb.DuckDBPyConnection) -> None:
         raise
     _lookup_tables(con)
     _count_tables(con)
+    _checkpoint(con)
+
+
+def _checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Write the new tables to the copy's file, compressed (until then they are held in memory
+    as written); skipped while a query of another thread has a transaction open."""
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.TransactionException:
+        pass
 
 
 def _lookup_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -468,6 +484,7 @@ def precompute_conflicts(snap: Snapshot) -> None:
         snap.info["layout_s"] = time.perf_counter() - started
         started = time.perf_counter()
         create_conflict_tables(con)
+        _checkpoint(con)
         snap.info["conflicts_s"] = time.perf_counter() - started
     except duckdb.Error:
         pass  # a snapshot dropped meanwhile, or the process exiting; queries go on computing live
@@ -478,12 +495,10 @@ def precompute_conflicts(snap: Snapshot) -> None:
 
 
 def create_conflict_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """``conflict_ends`` and ``conflict_groups`` over every dated claim of ``facts``."""
-    con.execute(f"CREATE OR REPLACE TABLE conflict_ends AS {_ENDS.format(where='c.as_of IS NOT NULL')} "
-                "SELECT * FROM ends WHERE is_low OR is_high")
+    """``conflict_groups``: the disagreements of every dated claim of ``facts``."""
     con.execute(f"""
         CREATE OR REPLACE TABLE conflict_groups AS
-        WITH ends AS (SELECT * FROM conflict_ends)
+        {_ENDS.format(where='c.as_of IS NOT NULL')}
         SELECT * EXCLUDE (sources), to_json(sources) AS sources_json FROM ({_GROUPS})
         ORDER BY metric, kind, subgroup, planned, first_day""")
     con.execute("CREATE OR REPLACE TABLE conflicts_ready AS SELECT now() AS at")  # created last: the flag
@@ -491,7 +506,7 @@ def create_conflict_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def conflicts_ready(con: duckdb.DuckDBPyConnection) -> bool:
     """True once ``precompute_conflicts`` has finished on this snapshot."""
-    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'conflicts_ready'").fetchone()
+    row = _first(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'conflicts_ready'").fetchall())
     return bool(row and row[0])
 
 
@@ -590,8 +605,8 @@ def article_text(path: str | Path, article_id: str, timeout: float = READ_TIMEOU
                 break  # a copy closed meanwhile: read the file
     con = store.connect(path, read_only=True, timeout=timeout)
     try:
-        row = con.execute("SELECT text, published_at_source FROM articles WHERE article_id = $a",
-                          {"a": article_id}).fetchone()
+        row = _first(con.execute("SELECT text, published_at_source FROM articles WHERE article_id = $a",
+                          {"a": article_id}).fetchall())
     finally:
         con.close()
     return (row[0], row[1]) if row else None
@@ -682,6 +697,12 @@ def _re2_literal(text: str) -> str:
     return "".join("\\" + ch if ch.isascii() and not ch.isalnum() and not ch.isspace() else ch for ch in text)
 
 
+def _first(rows: list[Any]) -> Any:
+    """The first row of a fully read result (``fetchone`` would leave the result, and with it
+    a transaction, open: an open transaction on a snapshot's copy stops its checkpoints)."""
+    return rows[0] if rows else None
+
+
 def _df(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     return con.execute(sql, params or {}).df()
 
@@ -717,10 +738,10 @@ def _counts(con: duckdb.DuckDBPyConnection, series: str, f: Filters | None = Non
 def summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Claim counts for the header: claims, undated claims, first and last as-of day."""
     table, n = _counts(con, "publisher")
-    row = con.execute(f"""
+    row = _first(con.execute(f"""
         SELECT CAST(COALESCE({n}, 0) AS BIGINT), CAST(COALESCE({n} FILTER (WHERE c.as_of IS NULL), 0) AS BIGINT),
                min(c.as_of), max(c.as_of), count(DISTINCT c.metric)
-        FROM {table} AS c""").fetchone()
+        FROM {table} AS c""").fetchall())
     assert row is not None
     return {"claims": row[0], "undated": row[1], "first_day": row[2], "last_day": row[3], "metrics": row[4]}
 
@@ -748,8 +769,8 @@ def facet_values(con: duckdb.DuckDBPyConnection, column: Literal["subgroup", "ki
 def day_range(con: duckdb.DuckDBPyConnection, metric: str | None) -> tuple[date | None, date | None]:
     """First and last as-of day of the claims (of a metric)."""
     table, _ = _counts(con, "publisher")
-    row = con.execute(f"SELECT min(c.as_of), max(c.as_of) FROM {table} AS c WHERE $metric IS NULL OR c.metric = $metric",
-                      {"metric": metric}).fetchone()
+    row = _first(con.execute(f"SELECT min(c.as_of), max(c.as_of) FROM {table} AS c WHERE $metric IS NULL OR c.metric = $metric",
+                      {"metric": metric}).fetchall())
     return (row[0], row[1]) if row else (None, None)
 
 
@@ -918,7 +939,6 @@ def timeline(con: duckdb.DuckDBPyConnection, f: Filters, series: Series = "publi
 #   s on d:   low end  if it is below day d, or (not cumulative) below day d+1;
 #             high end if it is above day d or above day d+1;
 #   s on d+1: low end  if it is below day d;  high end if (not cumulative) above day d.
-_STATEMENT_KEY = "metric, subgroup_key, kind, planned, source, attributed_to, day, value, value_low, value_high, qualifier"
 
 def _ends_sql() -> str:
     """The WITH clause defining ``ends`` (see the comment above), for ``{where}`` on facts."""
@@ -975,16 +995,17 @@ def _ends_sql() -> str:
     attr_days = around("gk, sk", ("lo", "hi")).format(src="day_attrs")
     return f"""
 WITH statements AS MATERIALIZED (
-    SELECT c.metric, any_value(c.subgroup) AS subgroup, COALESCE(c.subgroup, '') AS subgroup_key, c.kind,
-           c.planned, c.source, c.attributed_to, c.as_of AS day, c.value, c.value_low, c.value_high,
+    -- grouped by the integer keys of facts (gk: metric, subgroup, kind, planned; sk: source;
+    -- ak: attribution), which stand for those columns
+    SELECT any_value(c.metric) AS metric, any_value(c.subgroup) AS subgroup,
+           COALESCE(any_value(c.subgroup), '') AS subgroup_key, any_value(c.kind) AS kind,
+           any_value(c.planned) AS planned, any_value(c.source) AS source,
+           any_value(c.attributed_to) AS attributed_to, c.as_of AS day, c.value, c.value_low, c.value_high,
            c.qualifier, c.qualifier = 'more_than' AS low_open, c.qualifier = 'less_than' AS high_open,
-           -- integer keys: the group (metric, subgroup, kind, planned), the source, the attribution
-           hash(c.metric, COALESCE(c.subgroup, ''), c.kind, c.planned) AS gk, hash(c.source) AS sk,
-           hash(c.attributed_to) AS ak
+           c.gk, c.sk, c.ak
     FROM facts AS c
     WHERE {{where}}
-    GROUP BY c.metric, subgroup_key, c.kind, c.planned, c.source, c.attributed_to, c.as_of, c.value,
-             c.value_low, c.value_high, c.qualifier
+    GROUP BY c.gk, c.sk, c.ak, c.as_of, c.value, c.value_low, c.value_high, c.qualifier
 ),
 -- per source (and per attribution within a source) and day: its most extreme bounds
 by_source AS (
@@ -1028,7 +1049,7 @@ probes AS (
 ),
 flagged AS MATERIALIZED (
     SELECT metric, subgroup_key, kind, planned, source, attributed_to, day, value, value_low,
-           value_high, qualifier, subgroup,
+           value_high, qualifier, subgroup, gk, sk, ak,
         {flag_cols}
     FROM probes
 ),
@@ -1150,11 +1171,13 @@ def disagreements(con: duckdb.DuckDBPyConnection, f: Filters, limit: int | None 
                {**params, **w.params, **g.params})
 
 
-def disagreement_claims(con: duckdb.DuckDBPyConnection, f: Filters, row: dict[str, Any]) -> pd.DataFrame:
+def disagreement_claims(con: duckdb.DuckDBPyConnection, f: Filters, row: dict[str, Any],
+                        per_side: int | None = 50) -> pd.DataFrame:
     """The claims on each side of one disagreement (a row of ``disagreements``).
 
     Returns the claims (``CLAIM_COLUMNS`` and offsets) with ``side``: 'low' or 'high' (a
-    claim can be on both sides, against different statements), lowest value first.
+    claim can be on both sides, against different statements), lowest value first; at most
+    ``per_side`` of each side (None: all), and ``n_side``, how many that side has in all.
     """
     first = row["first_day"]
     first = first.date() if isinstance(first, datetime) else first
@@ -1168,27 +1191,32 @@ def disagreement_claims(con: duckdb.DuckDBPyConnection, f: Filters, row: dict[st
     w = where_clause(narrowed if _claim_level(f) else group, dated_only=True)
     claims_where = f"{w.sql} AND c.planned = $planned AND c.as_of BETWEEN $first AND $first + 1"
     params.update(w.params)
-    if _claim_level(f) or not conflicts_ready(con):
-        ends = _ENDS.format(where=claims_where)
-    else:
-        ends = ("WITH ends AS (SELECT * FROM conflict_ends AS e WHERE e.metric = $metric AND e.kind = $kind "
-                "AND e.subgroup_key = $subgroup_key AND e.planned = $planned AND e.first_day = $first)")
-        params.update({"metric": group.metric, "kind": group.kind, "subgroup_key": sub or ""})
-    keys = [k.strip() for k in _STATEMENT_KEY.split(",")]
-    on = " AND ".join(
-        f"e.{k} IS NOT DISTINCT FROM " + ("COALESCE(c.subgroup, '')" if k == "subgroup_key" else
-                                           "c.as_of" if k == "day" else f"c.{k}")
-        for k in keys)
+    # computed from those two days' claims (facts is ordered by day: a few row groups), never
+    # from a table of every conflict's ends: that would be larger than the claims
+    ends = _ENDS.format(where=claims_where)
+    keys = ("e.gk = c.gk AND e.sk = c.sk AND e.ak = c.ak AND e.day = c.as_of AND e.value = c.value "
+            "AND e.value_low IS NOT DISTINCT FROM c.value_low AND e.value_high IS NOT DISTINCT FROM c.value_high "
+            "AND e.qualifier = c.qualifier")
+    cap = "" if per_side is None else "WHERE k <= $per_side"
+    if per_side is not None:
+        params["per_side"] = per_side
     return _df(con, ends + f"""
         , sides AS (
-            SELECT DISTINCT {_STATEMENT_KEY}, 'low' AS side FROM ends WHERE first_day = $first AND is_low
+            SELECT DISTINCT gk, sk, ak, day, value, value_low, value_high, qualifier, 'low' AS side
+            FROM ends WHERE first_day = $first AND is_low
             UNION
-            SELECT DISTINCT {_STATEMENT_KEY}, 'high' AS side FROM ends WHERE first_day = $first AND is_high
+            SELECT DISTINCT gk, sk, ak, day, value, value_low, value_high, qualifier, 'high' AS side
+            FROM ends WHERE first_day = $first AND is_high
+        ),
+        matched AS (
+            SELECT e.side, {CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end,
+                   row_number() OVER (PARTITION BY e.side ORDER BY c.value, c.as_of, c.claim_id) AS k,
+                   count(*) OVER (PARTITION BY e.side) AS n_side
+            FROM sides AS e JOIN facts AS c ON {keys}
+            WHERE {claims_where}
         )
-        SELECT e.side, {CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end
-        FROM sides AS e JOIN facts AS c ON {on}
-        WHERE {claims_where}
-        ORDER BY c.value, e.side, c.as_of, c.claim_id""", params)
+        SELECT * EXCLUDE (k) FROM matched {cap}
+        ORDER BY value, side, as_of, claim_id""", params)
 
 
 # ---- claims ---------------------------------------------------------------------------------
@@ -1201,22 +1229,64 @@ CLAIM_COLUMNS = """c.claim_id, c.as_of, c.metric, c.subgroup, c.kind, c.planned,
 def count_claims(con: duckdb.DuckDBPyConnection, f: Filters) -> int:
     """How many claims the filters keep."""
     w = where_clause(f)
-    row = con.execute(f"SELECT count(*) FROM facts AS c WHERE {w.sql}", w.params).fetchone()
-    return int(row[0]) if row else 0
+    table, n = _counts(con, "attributed_to" if f.sources else "publisher", f)
+    row = _first(con.execute(f"SELECT {n} FROM {table} AS c WHERE {w.sql}", w.params).fetchall())
+    return int(row[0] or 0) if row else 0
+
+
+def _days_back(con: duckdb.DuckDBPyConnection, f: Filters) -> list[tuple[date, int]] | None:
+    """(day, claims) latest day first, for ``f`` without its claim-level filters (qualifiers,
+    attributed sources, text): so at least as many claims as ``f`` keeps on each day. Read
+    from a count table; None before those exist."""
+    relaxed = Filters(**{**f.__dict__, "sources": (), "qualifiers": (), "search": ""})
+    table, n = _counts(con, "publisher", relaxed)
+    if table == "facts":
+        return None
+    w = where_clause(relaxed, dated_only=True)
+    return [(d, int(k)) for d, k in con.execute(
+        f"SELECT c.as_of, {n} FROM {table} AS c WHERE {w.sql} GROUP BY 1 ORDER BY 1 DESC", w.params).fetchall()]
+
+
+def _since(days: list[tuple[date, int]], claims: int) -> date | None:
+    """The latest day back to which ``days`` hold at least ``claims`` claims (None: never)."""
+    acc = 0
+    for day, n in days:
+        acc += n
+        if acc >= claims:
+            return day
+    return None
 
 
 def claims_page(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 200, offset: int = 0) -> pd.DataFrame:
-    """The filtered claims, latest first, one page."""
+    """The filtered claims, latest first, one page.
+
+    The page is looked for among the latest days first: the days that hold enough claims by
+    the count tables (four times as many when claim-level filters will drop some), so the
+    scan of ``facts`` (ordered by day) stops at those days' row groups; should they hold less
+    than the page, more days are taken, at last all (the undated come last).
+    """
     w = where_clause(f)
-    return _df(con, f"""
-        SELECT {CLAIM_COLUMNS} FROM facts AS c WHERE {w.sql}
+    sql = f"""
+        SELECT {CLAIM_COLUMNS} FROM facts AS c WHERE {w.sql}{{since}}
         ORDER BY c.as_of DESC NULLS LAST, c.published_at DESC NULLS LAST, c.claim_id
-        LIMIT $limit OFFSET $offset""", {**w.params, "limit": limit, "offset": offset})
+        LIMIT $limit OFFSET $offset"""
+    params = {**w.params, "limit": limit, "offset": offset}
+    days = _days_back(con, f) if limit > 0 else None
+    factor = 4 if (f.sources or f.qualifiers or f.search.strip()) else 1
+    while days:
+        since = _since(days, factor * (offset + limit))
+        if since is None:
+            break
+        df = _df(con, sql.format(since=" AND c.as_of >= $since"), {**params, "since": since})
+        if len(df) == limit:  # a full page: every later-ranked claim is older than these days
+            return df
+        factor *= 8
+    return _df(con, sql.format(since=""), params)
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $t AND database_name = current_database()",
-                      {"t": name}).fetchone()
+    row = _first(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $t AND database_name = current_database()",
+                      {"t": name}).fetchall())
     return bool(row and row[0])
 
 
@@ -1277,7 +1347,7 @@ def claim_detail(con: duckdb.DuckDBPyConnection, claim_id: str) -> dict[str, Any
     rids = _rowids(con, "claim_ix", "claim_id", [claim_id])
     cur = (con.execute(f"SELECT {cols} FROM facts AS c WHERE {w.sql}", w.params) if rids is None
            else _fetch(con, cols, rids, w))
-    row = cur.fetchone()
+    row = _first(cur.fetchall())
     if row is None:
         return None
     names = [d[0] for d in cur.description]
@@ -1301,8 +1371,8 @@ def snapshot_article(snap: Snapshot, article_id: str) -> tuple[str, str | None] 
         return article_text(snap.path, article_id)
     con = snap.cursor()
     try:
-        row = con.execute("SELECT text, published_at_source FROM articles WHERE article_id = $a",
-                          {"a": article_id}).fetchone()
+        row = _first(con.execute("SELECT text, published_at_source FROM articles WHERE article_id = $a",
+                          {"a": article_id}).fetchall())
     finally:
         con.close()
     return (row[0], row[1]) if row else None

@@ -2,16 +2,24 @@
 
 The dashboard never holds the database file open: a DuckDB file admits one process at a time
 while someone writes, so a reader that keeps it open would stall ``tracker ingest``. Instead,
-``snapshot`` copies the claims with their article metadata (``claims_detailed``) into an
-in-memory DuckDB in one short read-only attach, retried while a writer commits, and every
-aggregation then runs on that copy: a million claims take ~3 s to copy once per database
-change and a fraction of a second per query. While an ingest keeps changing the file, the copy
-is refreshed at most every ``REFRESH_SECONDS``. Article texts stay in the file and are read
-per claim (``claim_detail``).
+``snapshot`` copies the file's bytes (opened read-only for the copy, retried while a writer
+commits: writers wait well under a second per million claims) into a private folder and
+answers from the copy, whose memory DuckDB bounds (``MEMORY_LIMIT``) and pages from disk.
+While an ingest keeps changing the file, the copy is refreshed in the background at most
+every ``REFRESH_SECONDS`` (or three build times), and the previous copy answers meanwhile.
+
+In the copy, ``facts`` holds every claim with its article's publisher, source, date, title
+and URL. It is first a view (the first page needs nothing more), then, in the background,
+stored ordered by metric, kind and latest day first (``sort_facts``), with small tables
+beside it: claims per day and publisher, source or attribution (the sidebar, the overview
+and the timeline count from these), claim and article lookups for the drill-down, and
+every disagreement (``precompute_conflicts``). Queries use those once they exist and
+``facts`` until then, with the same answers (tests/test_queries.py compares them). A query
+for one metric, a few days or the latest claims reads only the row groups those lie in.
 
 Query functions take a connection to a snapshot (table ``facts``, alias ``c``) and return
 small pandas frames; parameters are always bound, and the only SQL built at run time is the
-choice of fixed fragments in ``where_clause``. Rows for the browser are capped here.
+choice of fixed fragments and numbered parameters. Rows for the browser are capped here.
 
 ``disagreements`` re-derives the store's ``disagreements`` view for the filtered claims in
 linear time: the view compares statements pairwise, which takes minutes at a million claims;
@@ -1077,18 +1085,24 @@ ends AS (
 _ENDS = _ends_sql()
 
 _GROUPS = """
-SELECT
-    md5(concat_ws('|', metric, subgroup_key, kind, planned, first_day))[:16] AS conflict_id,
-    metric, any_value(subgroup) AS subgroup, kind, planned, first_day,
-    max(last_day) AS last_day,
-    count(DISTINCT voice) AS n_sources,
-    min(value) AS min_value,
-    max(value) AS max_value,
-    (max(value) - min(value)) / NULLIF(max(value), 0) AS relative_spread,
-    list_sort(list(DISTINCT voice)) AS sources
-FROM ends
-WHERE is_low OR is_high
-GROUP BY metric, subgroup_key, kind, planned, first_day
+SELECT md5(concat_ws('|', metric, subgroup_key, kind, planned, first_day))[:16] AS conflict_id,
+       metric, subgroup, kind, planned, first_day, last_day, n_sources, min_value, max_value,
+       (max_value - min_value) / NULLIF(max_value, 0) AS relative_spread, sources
+FROM (
+    -- grouped by integer keys; the voices (source, with the attribution when there is one)
+    -- named once per distinct (source, attribution) of each group
+    SELECT g.*, v.n_sources, v.sources
+    FROM (
+        SELECT gk, first_day, any_value(metric) AS metric, any_value(subgroup) AS subgroup,
+               any_value(subgroup_key) AS subgroup_key, any_value(kind) AS kind, any_value(planned) AS planned,
+               max(last_day) AS last_day, min(value) AS min_value, max(value) AS max_value
+        FROM ends WHERE is_low OR is_high GROUP BY gk, first_day) AS g
+    JOIN (
+        SELECT gk, first_day, count(DISTINCT voice) AS n_sources, list_sort(list(DISTINCT voice)) AS sources
+        FROM (SELECT DISTINCT gk, first_day, sk, ak FROM ends WHERE is_low OR is_high) AS p
+        JOIN (SELECT sk, ak, any_value(voice) AS voice FROM per_statement GROUP BY sk, ak) AS n USING (sk, ak)
+        GROUP BY gk, first_day) AS v USING (gk, first_day)
+)
 """
 
 

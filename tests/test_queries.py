@@ -247,6 +247,29 @@ def test_the_first_answers_equal_the_ordered_ones(db: Path, snap: Q.Snapshot) ->
     early.close()
 
 
+def test_a_snapshot_in_memory_answers_the_same(db: Path, snap: Q.Snapshot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no room for a copy (or TRACKER_SNAPSHOT_DIR=:memory:) the tables are built in memory."""
+    monkeypatch.setenv(Q.SNAPSHOT_DIR_ENV, ":memory:")
+    mem = Q.build_snapshot(db, precompute="now")
+    assert mem.workdir is None
+    c1, c2 = mem.cursor(), snap.cursor()
+    f = Q.Filters(metric="killed")
+    for name, *args in [("summary",), ("metric_counts",), ("count_claims", f), ("claims_page", f, 4, 1),
+                        ("timeline", f, "source"), ("disagreements", Q.Filters(), None, None)]:
+        _frames_equal(getattr(Q, name)(c1, *args), getattr(Q, name)(c2, *args))
+    claim_id = c2.execute("SELECT min(claim_id) FROM facts").fetchall()[0][0]
+    _frames_equal(Q.claim_detail(c1, claim_id), Q.claim_detail(c2, claim_id))
+    assert Q.snapshot_article(mem, "aj-0810") == Q.snapshot_article(snap, "aj-0810") is not None
+    mem.close()
+
+
+def test_a_closed_snapshot_leaves_no_files(db: Path) -> None:
+    s = Q.build_snapshot(db, precompute="no")
+    assert s.workdir is not None and (s.workdir / "snapshot.duckdb").exists()
+    s.close()
+    assert not s.workdir.exists()
+
+
 # ---- filters ------------------------------------------------------------------------------------
 
 def test_filters_are_bound_parameters(con) -> None:
@@ -310,6 +333,18 @@ def test_claim_detail_spans_index_the_article(db: Path, con) -> None:
     assert text[d["number_start"]:d["number_end"]] == "41000"
     assert len(d["article_claims"]) == 2
     assert Q.claim_detail(con, "no-such-claim") is None
+
+
+def test_search_finds_a_quote_outside_its_sentence(memdb: duckdb.DuckDBPyConnection) -> None:
+    """The search skips quotes that are part of their sentence; one that is not is searched."""
+    load_world(memdb, [{"article_id": "a0", "publisher": "P", "story_id": "s", "published_at": _DAYS[0]}],
+               [{"claim_id": f"c{i}", "article_id": "a0", "metric": "m1", "kind": "stock", "value": i,
+                 "value_low": i, "value_high": i, "qualifier": "exact", "subgroup": None, "planned": False,
+                 "attributed_to": None, "as_of": _DAYS[0]} for i in range(3)])  # sentence 's', quote 'x'
+    assert Q.count_claims(memdb, Q.Filters(search="x")) == 3
+    assert Q.count_claims(memdb, Q.Filters(search="s")) == 3
+    memdb.execute("UPDATE facts SET quote = 's', quote_in_sentence = TRUE WHERE claim_id = 'c0'")
+    assert Q.count_claims(memdb, Q.Filters(search="x")) == 2
 
 
 # ---- downloads ----------------------------------------------------------------------------------

@@ -372,7 +372,7 @@ def _facts_select(source: str, articles: str) -> str:
     # integer keys of the disagreements' statements: the group (metric, subgroup, kind,
     # planned), the source, the attribution (computed here once, not per query)
     keys = ("hash(c.metric, COALESCE(c.subgroup, ''), c.kind, c.planned) AS gk, hash(a.source) AS sk, "
-            "hash(c.attributed_to) AS ak")
+            "hash(c.attributed_to) AS ak, COALESCE(contains(c.sentence, c.quote), FALSE) AS quote_in_sentence")
     return f"SELECT {cols}, {keys} FROM {s}claims AS c JOIN {articles} AS a USING (article_id)"
 
 
@@ -689,6 +689,8 @@ def where_clause(f: Filters, dated_only: bool = False) -> Where:
         # on a million Arabic strings costs seconds, so a search without cased letters is a
         # plain contains(); one with Latin letters is a case-insensitive RE2 match of the
         # escaped text (several times faster than lower()).
+        # A quote is nearly always part of its sentence (quote_in_sentence, computed with
+        # facts): then a match in the quote is one in the sentence, and the quote is skipped.
         cols = ["c.sentence", "c.quote", "c.title", "c.publisher", "c.attributed_to"]
         if q.lower() != q.upper():
             tests = [f"regexp_matches({col}, $q)" for col in cols]
@@ -696,6 +698,7 @@ def where_clause(f: Filters, dated_only: bool = False) -> Where:
         else:
             tests = [f"contains({col}, $q)" for col in cols]
             p["q"] = q
+        tests[1] = f"(NOT c.quote_in_sentence AND {tests[1]})"
         parts.append("COALESCE(" + " OR ".join(tests) + ", FALSE)")
     return Where(" AND ".join(parts) if parts else "TRUE", p)
 

@@ -507,7 +507,9 @@ def create_conflict_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE conflict_groups AS
         {_ENDS.format(where='c.as_of IS NOT NULL')}
-        SELECT * EXCLUDE (sources), to_json(sources) AS sources_json FROM ({_GROUPS})
+        SELECT * EXCLUDE (sources), to_json(sources) AS sources_json,
+               to_json(sources[:{SOURCES_SHOWN}]) AS sources_shown_json
+        FROM ({_GROUPS})
         ORDER BY metric, kind, subgroup, planned, first_day""")
     con.execute("CREATE OR REPLACE TABLE conflicts_ready AS SELECT now() AS at")  # created last: the flag
 
@@ -1177,11 +1179,13 @@ def disagreements(con: duckdb.DuckDBPyConnection, f: Filters, limit: int | None 
     g = _group_where(f)
     shown = "" if sources is None else f"[:{int(sources)}]"
     if not _claim_level(f) and conflicts_ready(con):
-        # the voices are stored as JSON text: a list column would be read whole for any row
+        # the voices are stored as JSON text (a list column would be read whole for any row),
+        # all of them and the first SOURCES_SHOWN: the shorter is read when it is enough
+        col = "sources_shown_json" if sources is not None and sources <= SOURCES_SHOWN else "sources_json"
         return _df(con, f"""
-            SELECT * EXCLUDE (sources_json),
-                   CAST(json(sources_json) AS VARCHAR[]){shown} AS sources
-            FROM (SELECT * FROM conflict_groups AS g WHERE {g.sql}{tail}){_ORDER}""", {**params, **g.params})
+            SELECT * EXCLUDE ({col}), CAST(json({col}) AS VARCHAR[]){shown} AS sources
+            FROM (SELECT * EXCLUDE (sources_json, sources_shown_json), {col} FROM conflict_groups AS g
+                  WHERE {g.sql}{tail}){_ORDER}""", {**params, **g.params})
     w = _live_where(f)
     return _df(con, _ENDS.format(where=w.sql) + f"""
         SELECT * REPLACE (sources{shown} AS sources) FROM ({_GROUPS}) AS g WHERE {g.sql}{tail}""",

@@ -506,7 +506,7 @@ def create_conflict_tables(con: duckdb.DuckDBPyConnection) -> None:
     """``conflict_groups``: the disagreements of every dated claim of ``facts``."""
     con.execute(f"""
         CREATE OR REPLACE TABLE conflict_groups AS
-        {_ENDS.format(where='c.as_of IS NOT NULL')}
+        {_ends(con, 'c.as_of IS NOT NULL')}
         SELECT * EXCLUDE (sources), to_json(sources) AS sources_json,
                to_json(sources[:{SOURCES_SHOWN}]) AS sources_shown_json
         FROM ({_GROUPS})
@@ -989,9 +989,9 @@ def _ends_sql() -> str:
             probes.append(f"CASE WHEN {sd}.k1 IS DISTINCT FROM s.sk THEN {sd}.o1 ELSE {sd}.o2 END AS ds_{d}_{side}_o")
             # another attribution of the statement's own source (attributed statements only)
             ad = f"ad.{side}_{d}"
-            probes.append(f"CASE WHEN s.attributed_to IS NULL THEN NULL WHEN {ad}.k1 <> s.ak THEN {ad}.v1 "
+            probes.append(f"CASE WHEN s.unattributed THEN NULL WHEN {ad}.k1 <> s.ak THEN {ad}.v1 "
                           f"ELSE {ad}.v2 END AS da_{d}_{side}_v")
-            probes.append(f"CASE WHEN s.attributed_to IS NULL THEN NULL WHEN {ad}.k1 <> s.ak THEN {ad}.o1 "
+            probes.append(f"CASE WHEN s.unattributed THEN NULL WHEN {ad}.k1 <> s.ak THEN {ad}.o1 "
                           f"ELSE {ad}.o2 END AS da_{d}_{side}_o")
     flags = []
     for d in days:
@@ -1009,13 +1009,10 @@ def _ends_sql() -> str:
     return f"""
 WITH statements AS MATERIALIZED (
     -- grouped by the integer keys of facts (gk: metric, subgroup, kind, planned; sk: source;
-    -- ak: attribution), which stand for those columns
-    SELECT any_value(c.metric) AS metric, any_value(c.subgroup) AS subgroup,
-           COALESCE(any_value(c.subgroup), '') AS subgroup_key, any_value(c.kind) AS kind,
-           any_value(c.planned) AS planned, any_value(c.source) AS source,
-           any_value(c.attributed_to) AS attributed_to, c.as_of AS day, c.value, c.value_low, c.value_high,
-           c.qualifier, c.qualifier = 'more_than' AS low_open, c.qualifier = 'less_than' AS high_open,
-           c.gk, c.sk, c.ak
+    -- ak: attribution), which stand for those columns: names are looked up at the end
+    SELECT c.gk, c.sk, c.ak, c.as_of AS day, c.value, c.value_low, c.value_high, c.qualifier,
+           c.qualifier = 'more_than' AS low_open, c.qualifier = 'less_than' AS high_open,
+           bool_or(c.kind = 'cumulative') AS cumulative, bool_and(c.attributed_to IS NULL) AS unattributed
     FROM facts AS c
     WHERE {{where}}
     GROUP BY c.gk, c.sk, c.ak, c.as_of, c.value, c.value_low, c.value_high, c.qualifier
@@ -1035,7 +1032,7 @@ by_attr AS (
         SELECT gk, day, sk, ak,
                max(struct_pack(v := value_low, o := low_open)) FILTER (WHERE value_low IS NOT NULL) AS lo,
                min(struct_pack(v := value_high, c := NOT high_open)) FILTER (WHERE value_high IS NOT NULL) AS hi
-        FROM statements WHERE attributed_to IS NOT NULL GROUP BY ALL)
+        FROM statements WHERE NOT unattributed GROUP BY ALL)
 ),
 -- per day: the two sources with the highest lower bound and the two with the lowest upper
 -- bound; per day and source, the same for its attributions
@@ -1061,53 +1058,70 @@ probes AS (
     LEFT JOIN attr_days AS ad ON ad.gk = s.gk AND ad.day = s.day AND ad.sk = s.sk
 ),
 flagged AS MATERIALIZED (
-    SELECT metric, subgroup_key, kind, planned, source, attributed_to, day, value, value_low,
-           value_high, qualifier, subgroup, gk, sk, ak,
+    SELECT gk, sk, ak, day, value, value_low, value_high, qualifier, cumulative,
         {flag_cols}
     FROM probes
 ),
 per_statement AS MATERIALIZED (
-    SELECT *, source || COALESCE(' / ' || attributed_to, '') AS voice
-    FROM flagged WHERE {any_flag}
+    SELECT * FROM flagged WHERE {any_flag}
 ),
 ends AS (
     -- as the earlier day of its group (group = its own day)
     SELECT *, day AS first_day,
-           CASE WHEN (kind <> 'cumulative' AND below_next) OR above_next THEN day + 1 ELSE day END AS last_day,
-           below_same OR (kind <> 'cumulative' AND below_next) AS is_low,
+           CASE WHEN (NOT cumulative AND below_next) OR above_next THEN day + 1 ELSE day END AS last_day,
+           below_same OR (NOT cumulative AND below_next) AS is_low,
            above_same OR above_next AS is_high
     FROM per_statement
     UNION ALL
     -- as the later day of the group of the day before
     SELECT *, day - 1 AS first_day, day AS last_day,
            below_prev AS is_low,
-           kind <> 'cumulative' AND above_prev AS is_high
+           NOT cumulative AND above_prev AS is_high
     FROM per_statement
+),
+-- the names behind the integer keys: from the count tables when they exist (a few thousand
+-- rows), else from the filtered claims
+group_names AS (
+    SELECT DISTINCT hash(metric, COALESCE(subgroup, ''), kind, planned) AS gk, metric, subgroup,
+           COALESCE(subgroup, '') AS subgroup_key, kind, planned
+    FROM {{names_groups}}
+),
+voices AS (
+    SELECT v.sk, v.ak, s.source || COALESCE(' / ' || a.attributed_to, '') AS voice
+    FROM (SELECT DISTINCT sk, ak FROM per_statement) AS v
+    JOIN (SELECT DISTINCT hash(source) AS sk, source FROM {{names_sources}}) AS s USING (sk)
+    JOIN (SELECT DISTINCT hash(attributed_to) AS ak, attributed_to FROM {{names_attributions}}) AS a USING (ak)
 )
 """
 
 
 _ENDS = _ends_sql()
 
+
+def _ends(con: duckdb.DuckDBPyConnection, where: str) -> str:
+    """``_ENDS`` for the claims ``where`` keeps, naming keys from the count tables if present."""
+    if _has_table(con, COUNT_TABLES["attributed_to"]):
+        names = {"names_groups": COUNT_TABLES["publisher"], "names_sources": COUNT_TABLES["source"],
+                 "names_attributions": COUNT_TABLES["attributed_to"]}
+    else:
+        claims = f"(SELECT * FROM facts AS c WHERE {where})"
+        names = {"names_groups": claims, "names_sources": claims, "names_attributions": claims}
+    return _ENDS.format(where=where, **names)
+
 _GROUPS = """
-SELECT md5(concat_ws('|', metric, subgroup_key, kind, planned, first_day))[:16] AS conflict_id,
-       metric, subgroup, kind, planned, first_day, last_day, n_sources, min_value, max_value,
-       (max_value - min_value) / NULLIF(max_value, 0) AS relative_spread, sources
-FROM (
-    -- grouped by integer keys; the voices (source, with the attribution when there is one)
-    -- named once per distinct (source, attribution) of each group
-    SELECT g.*, v.n_sources, v.sources
-    FROM (
-        SELECT gk, first_day, any_value(metric) AS metric, any_value(subgroup) AS subgroup,
-               any_value(subgroup_key) AS subgroup_key, any_value(kind) AS kind, any_value(planned) AS planned,
-               max(last_day) AS last_day, min(value) AS min_value, max(value) AS max_value
-        FROM ends WHERE is_low OR is_high GROUP BY gk, first_day) AS g
-    JOIN (
-        SELECT gk, first_day, count(DISTINCT voice) AS n_sources, list_sort(list(DISTINCT voice)) AS sources
-        FROM (SELECT DISTINCT gk, first_day, sk, ak FROM ends WHERE is_low OR is_high) AS p
-        JOIN (SELECT sk, ak, any_value(voice) AS voice FROM per_statement GROUP BY sk, ak) AS n USING (sk, ak)
-        GROUP BY gk, first_day) AS v USING (gk, first_day)
-)
+SELECT md5(concat_ws('|', n.metric, n.subgroup_key, n.kind, n.planned, g.first_day))[:16] AS conflict_id,
+       n.metric, n.subgroup, n.kind, n.planned, g.first_day, g.last_day, v.n_sources, g.min_value,
+       g.max_value, (g.max_value - g.min_value) / NULLIF(g.max_value, 0) AS relative_spread, v.sources
+FROM (SELECT gk, first_day, max(last_day) AS last_day, min(value) AS min_value, max(value) AS max_value
+      FROM ends WHERE is_low OR is_high GROUP BY gk, first_day) AS g
+JOIN group_names AS n USING (gk)
+JOIN (
+    -- the voices (source, with the attribution when there is one): named once per distinct
+    -- source and attribution of each group
+    SELECT gk, first_day, count(DISTINCT voice) AS n_sources, list_sort(list(DISTINCT voice)) AS sources
+    FROM (SELECT DISTINCT gk, first_day, sk, ak FROM ends WHERE is_low OR is_high) AS p
+    JOIN voices USING (sk, ak)
+    GROUP BY gk, first_day) AS v USING (gk, first_day)
 """
 
 
@@ -1187,7 +1201,7 @@ def disagreements(con: duckdb.DuckDBPyConnection, f: Filters, limit: int | None 
             FROM (SELECT * EXCLUDE (sources_json, sources_shown_json), {col} FROM conflict_groups AS g
                   WHERE {g.sql}{tail}){_ORDER}""", {**params, **g.params})
     w = _live_where(f)
-    return _df(con, _ENDS.format(where=w.sql) + f"""
+    return _df(con, _ends(con, w.sql) + f"""
         SELECT * REPLACE (sources{shown} AS sources) FROM ({_GROUPS}) AS g WHERE {g.sql}{tail}""",
                {**params, **w.params, **g.params})
 
@@ -1214,7 +1228,7 @@ def disagreement_claims(con: duckdb.DuckDBPyConnection, f: Filters, row: dict[st
     params.update(w.params)
     # computed from those two days' claims (facts is ordered by day: a few row groups), never
     # from a table of every conflict's ends: that would be larger than the claims
-    ends = _ENDS.format(where=claims_where)
+    ends = _ends(con, claims_where)
     keys = ("e.gk = c.gk AND e.sk = c.sk AND e.ak = c.ak AND e.day = c.as_of AND e.value = c.value "
             "AND e.value_low IS NOT DISTINCT FROM c.value_low AND e.value_high IS NOT DISTINCT FROM c.value_high "
             "AND e.qualifier = c.qualifier")

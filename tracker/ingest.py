@@ -305,7 +305,7 @@ class _Writer:
             snapshot = (run.run_id, Counter(run.pending))
             run.pending.update(counts)
             try:
-                with _DB_LOCK, store.writing(self.db) as con:
+                with _DB_LOCK, store.writing(self.db, batch_bytes=batch.nbytes) as con:
                     self._done.put(self.save(con, run, batch))
             except BaseException as exc:  # noqa: BLE001 - handed to the main thread
                 run.run_id, run.pending = snapshot[0], snapshot[1] + counts  # that transaction was rolled back

@@ -87,6 +87,25 @@ def query(db: Path | str, sql: str, params: list[Any] | dict[str, Any] | None = 
         con.close()
 
 
+def stored_articles(db: Path) -> int:
+    """Articles committed so far, read as the dashboard reads: read-only, 0 while the file is
+    missing, not yet migrated or busy."""
+    from tracker import store
+
+    if not db.exists():
+        return 0
+    try:
+        con = store.connect(db, read_only=True, timeout=0.5)
+    except store.StoreError:
+        return 0
+    try:
+        return con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
+
+
 def row_counts(db: Path | str) -> dict[str, int]:
     """Rows per table, every table of the store."""
     con = duckdb.connect(str(db), read_only=True)

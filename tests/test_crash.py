@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from store_helpers import declared_extractor, dump, query, write_corpus
+from store_helpers import declared_extractor, dump, query, stored_articles, write_corpus
 from tracker import store
 from tracker.ingest import ingest
 
@@ -27,34 +27,20 @@ ingest([{corpus!r}], {db!r}, extractor_factory=slow_extractor, batch_size=40, re
 """
 
 
-def _stored(db: Path) -> int:
-    """Articles committed so far, read the way a dashboard would: read-only, retrying on the lock."""
-    if not db.exists():
-        return 0
-    try:
-        con = store.connect(db, read_only=True, timeout=0.5)
-    except store.StoreError:
-        return 0  # not created or migrated yet
-    try:
-        return con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
-    finally:
-        con.close()
-
-
 def _kill_after(corpus: Path, db: Path, at_least: int) -> int:
     """Start an ingest process, SIGKILL it once ``at_least`` articles are committed; return how many were."""
     proc = subprocess.Popen([sys.executable, "-c", INGEST.format(tests=str(TESTS), corpus=str(corpus), db=str(db))],
                             start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while _stored(db) < at_least:
+        while stored_articles(db) < at_least:
             assert proc.poll() is None, "the ingest finished before it could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.3)  # a reader polling hard would keep the writer out
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # the process and any worker it started
         proc.wait()
-    return _stored(db)
+    return stored_articles(db)
 
 
 def _assert_consistent(db: Path, declared: dict[str, int]) -> None:

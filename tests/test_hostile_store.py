@@ -23,9 +23,8 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from store_helpers import ROOT, query, real_extractor
+from store_helpers import ROOT, query, real_extractor, stored_articles
 from tracker import queries as Q
-from tracker import store
 from tracker.cli import main
 from tracker.ingest import ingest
 
@@ -71,22 +70,6 @@ def _rows(db: Path, table: str, article_ids: set[str] | None = None) -> list[tup
     if article_ids is not None:
         rows = [r for r in rows if r[cols.index("article_id")] in article_ids]
     return sorted(rows, key=repr)
-
-
-def _stored(db: Path) -> int:
-    """Articles committed so far, read as the dashboard reads: read-only, retrying on the lock."""
-    if not db.exists():
-        return 0
-    try:
-        con = store.connect(db, read_only=True, timeout=0.5)
-    except store.StoreError:
-        return 0  # not created or migrated yet, or busy
-    try:
-        return con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
-    except duckdb.Error:
-        return 0
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +143,7 @@ def scenario(corpus: Path, reference: Path) -> dict[str, Any]:
                             cwd=ROOT, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        while _stored(db) == 0 and proc.poll() is None and time.monotonic() < deadline:
+        while stored_articles(db) == 0 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         out["delay"] = rnd.uniform(0, 1.0)
         time.sleep(out["delay"])

@@ -118,6 +118,8 @@ class RequiresIndex:
         self._bits = [bit[w] for w in words]
         self.rules = [(1 << i, r, needs_sentences(r)) for i, r in enumerate(rules)]
         self.any_sentences = any(whole for _, _, whole in self.rules)
+        self.order = {r.full_id: i for i, r in enumerate(rules)}  # rule order, for sorting matches
+        self.whole = {r.full_id: whole for _, r, whole in self.rules}
 
     def masks(self, text: str, spans: list[tuple[int, int]]) -> list[int]:
         """For each span, the bit set of the rules whose requires are met inside it."""
@@ -187,7 +189,7 @@ def find_matches(ruleset: RuleSet, scanned: Scanned, *, rule_ids: set[str] | Non
     cannot win may be missing, but the claims are the same (``extract`` prunes; ``explain``
     shows every match)."""
     masked = scanned.masked
-    order = {rule.full_id: i for i, rule in enumerate(ruleset.rules)}
+    index_of = requires_index(ruleset)
     plan = search_plan(ruleset, scanned)
     if prune:
         plan.sort(key=lambda entry: -entry[0].rule.priority)  # stable: rule order within a priority
@@ -201,8 +203,8 @@ def find_matches(ruleset: RuleSet, scanned: Scanned, *, rule_ids: set[str] | Non
         compiled = rule.compiled
         names = compiled.groupindex
         priority = rule.rule.priority
-        index = order[rule.full_id]
-        prunable = prune and not needs_sentences(rule)  # a dual noun's claim is not a count number's
+        index = index_of.order[rule.full_id]
+        prunable = prune and not index_of.whole[rule.full_id]  # a dual noun's claim is not a count number's
         for a, b in spans:
             if prunable:
                 inside = starts[bisect_left(starts, a):bisect_left(starts, b)]

@@ -616,10 +616,14 @@ def article_text(path: str | Path, article_id: str, timeout: float = READ_TIMEOU
                 return snapshot_article(snap, article_id)
             except duckdb.Error:
                 break  # a copy closed meanwhile: read the file
-    con = store.connect(path, read_only=True, timeout=timeout)
+    return _article_row(store.connect(path, read_only=True, timeout=timeout), article_id)
+
+
+def _article_row(con: duckdb.DuckDBPyConnection, article_id: str) -> tuple[str, str | None] | None:
+    """(text, published_at_source) of one article through ``con``, which is closed after."""
     try:
         row = _first(con.execute("SELECT text, published_at_source FROM articles WHERE article_id = $a",
-                          {"a": article_id}).fetchall())
+                                 {"a": article_id}).fetchall())
     finally:
         con.close()
     return (row[0], row[1]) if row else None
@@ -1407,13 +1411,7 @@ def snapshot_article(snap: Snapshot, article_id: str) -> tuple[str, str | None] 
     copy (the database file stays free for writers), or from the file for an in-memory one."""
     if snap.workdir is None:
         return article_text(snap.path, article_id)
-    con = snap.cursor()
-    try:
-        row = _first(con.execute("SELECT text, published_at_source FROM articles WHERE article_id = $a",
-                          {"a": article_id}).fetchall())
-    finally:
-        con.close()
-    return (row[0], row[1]) if row else None
+    return _article_row(snap.cursor(), article_id)
 
 
 def export_table(con: duckdb.DuckDBPyConnection, f: Filters, for_csv: bool = False) -> pa.Table:

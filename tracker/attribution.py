@@ -34,8 +34,9 @@ _PATTERNS = [
 _STOP_TRAILERS = ("و",)
 
 
-def find_attribution(text: str, sent_start: int, sent_end: int, number_start: int) -> tuple[int, int] | None:
-    """The normalised span of the source named for the number at ``number_start``, if any."""
+def sources(text: str, sent_start: int, sent_end: int) -> list[tuple[int, int]]:
+    """Normalised spans of every source named in the sentence ``[sent_start, sent_end)`` (one
+    sentence often holds several claims: its sources are found once)."""
     found: list[tuple[int, int]] = []
     for pattern in _PATTERNS:
         for m in pattern.finditer(text, sent_start, sent_end):
@@ -44,10 +45,19 @@ def find_attribution(text: str, sent_start: int, sent_end: int, number_start: in
                 b -= 1
             if b > a:
                 found.append((a, b))
-    if not found:
-        return None
+    return found
+
+
+def pick(found: list[tuple[int, int]], number_start: int) -> tuple[int, int] | None:
+    """Of a sentence's sources, the one for the number at ``number_start``: the nearest before
+    it, else the first after it."""
     before = [s for s in found if s[1] <= number_start]
     if before:
         return max(before, key=lambda s: s[1])
     after = [s for s in found if s[0] >= number_start]
     return min(after) if after else None
+
+
+def find_attribution(text: str, sent_start: int, sent_end: int, number_start: int) -> tuple[int, int] | None:
+    """The normalised span of the source named for the number at ``number_start``, if any."""
+    return pick(sources(text, sent_start, sent_end), number_start)

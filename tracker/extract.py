@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from tracker.attribution import find_attribution
+from tracker import attribution
 from tracker.engine import DEFAULT_TIMEOUT, Match, RuleTimeout, Scanned, find_matches, prepare
 from tracker.models import Article, Claim, Kind
 from tracker.quantity import QUALIFIERS, Quantity
@@ -120,6 +120,7 @@ def _build(norm: NormalizedText, scanned: Scanned, winners: list[_Candidate]) ->
     claims: list[Claim] = []
     starts: list[int] = []  # normalised number start of each claim, in order
     by_number: dict[int, Claim] = {}
+    sources: dict[int, list[tuple[int, int]]] = {}  # sentence start -> its sources
     for c in winners:
         m, emit, rule = c.match, c.emit, c.match.rule
         sent_a, sent_b = scanned.sentences.at(c.num_start)
@@ -145,7 +146,9 @@ def _build(norm: NormalizedText, scanned: Scanned, winners: list[_Candidate]) ->
         if emit.attributed_to is not None and emit.attributed_to in m.groups:
             who = norm.original_slice(*m.groups[emit.attributed_to]).strip()
         else:
-            found = find_attribution(text, sent_a, sent_b, c.num_start)
+            if sent_a not in sources:
+                sources[sent_a] = attribution.sources(text, sent_a, sent_b)
+            found = attribution.pick(sources[sent_a], c.num_start)
             if found is not None:
                 who = norm.original_slice(*found)
         if who is None and parent is not None:

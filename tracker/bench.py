@@ -274,6 +274,27 @@ def read_texts(path: Path) -> list[str]:
         return [json.loads(line.decode("utf-8"))["text"] for line in f if line.strip()]
 
 
+def corpus_of(path: Path) -> CorpusInfo:
+    """A user's JSONL of articles (one object with a ``text`` per line, as ``tracker ingest``
+    reads), to measure real news instead of the generated corpus."""
+    n = size = 0
+    with path.open("rb") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                text = json.loads(line.decode("utf-8")).get("text")
+            except (UnicodeDecodeError, ValueError, AttributeError) as exc:
+                raise ValueError(f"{path}:{lineno}: not a JSON object ({exc})") from None
+            if not isinstance(text, str):
+                raise ValueError(f"{path}:{lineno}: no \"text\" string")
+            n += 1
+            size += len(text.encode("utf-8"))
+    if n == 0:
+        raise ValueError(f"{path}: no articles")
+    return CorpusInfo(str(path.resolve()), n, size, path.stat().st_size, seed=-1)
+
+
 # ---- timing ----------------------------------------------------------------------------------
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -1172,6 +1193,7 @@ class Config:
     seed: int = 2024
     workdir: str | None = None
     rules: str | None = None  # rule folder (default: rules/, or $TRACKER_RULES), for extraction and ingest
+    corpus: str | None = None  # a JSONL of real articles for the passes and ingest (default: generated)
 
 
 @dataclass
@@ -1293,11 +1315,14 @@ def run(cfg: Config, json_path: Path | None = None) -> Results:
              f"available, load {', '.join(f'{x:.1f}' for x in e['load_average'])}; python {e['python']}, "
              f"duckdb {e['duckdb']}; work files in {workdir}")
         pool = text_pool()
-        corpus = write_corpus(workdir / "corpus.jsonl", cfg.articles, seed=cfg.seed, pool=pool)
+        if cfg.corpus:
+            corpus = corpus_of(Path(cfg.corpus))
+        else:
+            corpus = write_corpus(workdir / "corpus.jsonl", cfg.articles, seed=cfg.seed, pool=pool)
         res.corpus = {**asdict(corpus), "mb": corpus.mb, "mean_kb": corpus.bytes / corpus.articles / 1000,
                       "pool": {"paragraphs": len(pool.paragraphs), "sentences": len(pool.sentences),
                                "titles": len(pool.titles)}}
-        _say(f"corpus: {corpus.articles:,} articles, {corpus.mb:.2f} MB UTF-8 (mean {res.corpus['mean_kb']:.1f} KB), "
+        _say(f"corpus{' ' + corpus.path if cfg.corpus else ''}: {corpus.articles:,} articles, {corpus.mb:.2f} MB UTF-8 (mean {res.corpus['mean_kb']:.1f} KB), "
              f"{cfg.repeat} runs of each pass")
 
         _say("\n== 1-2. baseline and passes (one core, in this process) ==")

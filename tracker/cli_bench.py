@@ -50,13 +50,17 @@ def _sections(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple
               help="Write the results here as JSON (written after each section).")
 @click.option("--workdir", type=click.Path(file_okay=False), default=None,
               help="Keep the generated corpus and databases here (default: a temporary folder, removed).")
+@click.option("--corpus", "corpus", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A JSONL of real articles (one object with a \"text\" per line) to measure in the "
+                   "passes and ingest sections, instead of the generated corpus (--articles is then ignored).")
 @click.option("--seed", type=int, default=2024, show_default=True, help="Seed of the generated corpus.")
 @click.option("--rules", "rules_dir", type=click.Path(exists=True, file_okay=False), default=None,
               help="Rule folder for extraction and ingest (default: rules/, or $TRACKER_RULES).")
 def bench_cmd(articles: int, repeat: int, claims: tuple[int, ...], query_repeat: int, bulk_rows: int,
               memory_articles: int, memory_workers: int, skip: tuple[str, ...], json_path: Path,
-              workdir: str | None, seed: int, rules_dir: str | None) -> None:
-    """Measure the tracker on a generated corpus, in one run, and write the results as JSON.
+              workdir: str | None, corpus: str | None, seed: int, rules_dir: str | None) -> None:
+    """Measure the tracker on a generated corpus (or a JSONL of your own articles), in one run, and
+    write the results as JSON.
 
     \b
     Sections, each printed as it finishes:
@@ -73,8 +77,14 @@ def bench_cmd(articles: int, repeat: int, claims: tuple[int, ...], query_repeat:
       tracker bench
       tracker bench --articles 200 --claims 100000 --memory-articles 2000 --json quick.json
       tracker bench --skip queries,memory
+      tracker bench --corpus news.jsonl --skip bulk,queries,memory
     """
+    if corpus:
+        try:
+            bench.corpus_of(Path(corpus))
+        except (OSError, ValueError) as exc:
+            raise click.BadParameter(str(exc), param_hint="--corpus") from None
     cfg = bench.Config(articles=articles, repeat=repeat, claims=claims, memory_articles=memory_articles,
                        memory_workers=memory_workers, query_repeat=query_repeat, bulk_rows=bulk_rows, skip=skip,
-                       seed=seed, workdir=workdir, rules=rules_dir)
+                       seed=seed, workdir=workdir, rules=rules_dir, corpus=corpus)
     bench.run(cfg, json_path)

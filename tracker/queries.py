@@ -428,6 +428,9 @@ def sort_facts(con: duckdb.DuckDBPyConnection) -> None:
         raise
     _lookup_tables(con)
     _count_tables(con)
+    _key_tables(con)
+    _checkpoint(con)
+    _statement_table(con)
     _checkpoint(con)
 
 
@@ -456,6 +459,8 @@ def derive_tables(con: duckdb.DuckDBPyConnection, source: str = "") -> None:
     con.execute("DROP TABLE temp.snapshot_articles")
     _lookup_tables(con)
     _count_tables(con)
+    _key_tables(con)
+    _statement_table(con)
     con.execute(f"CREATE OR REPLACE TABLE snapshot_info AS {_info_select(source)}")
 
 
@@ -745,6 +750,31 @@ def _count_tables(con: duckdb.DuckDBPyConnection) -> None:
             FROM facts GROUP BY ALL ORDER BY metric, kind, as_of DESC NULLS LAST""")
 
 
+# The names behind the disagreements' integer keys (a few hundred rows), and the statements the
+# live disagreements start from: one row per distinct figure of a source, attribution,
+# publisher and day (claims repeating one collapse), ordered so that a filter on metric, kind
+# and publishers reads only the row groups of those publishers. Built with the count tables.
+KEY_TABLES = {"group": "key_groups", "source": "key_sources", "attributed_to": "key_attributions"}
+STATEMENT_TABLE = "statement_rows"
+
+
+def _key_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""CREATE OR REPLACE TABLE {KEY_TABLES['group']} AS
+        SELECT DISTINCT metric, subgroup, kind, planned FROM {COUNT_TABLES['publisher']}""")
+    con.execute(f"CREATE OR REPLACE TABLE {KEY_TABLES['source']} AS SELECT DISTINCT source FROM {COUNT_TABLES['source']}")
+    con.execute(f"""CREATE OR REPLACE TABLE {KEY_TABLES['attributed_to']} AS
+        SELECT DISTINCT attributed_to FROM {COUNT_TABLES['attributed_to']}""")
+
+
+def _statement_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {STATEMENT_TABLE} AS
+        SELECT DISTINCT metric, kind, subgroup, planned, publisher, as_of, attributed_to, qualifier,
+               value, value_low, value_high, gk, sk, ak
+        FROM facts WHERE as_of IS NOT NULL
+        ORDER BY metric, kind, publisher, as_of""")
+
+
 def _counts(con: duckdb.DuckDBPyConnection, series: str, f: Filters | None = None) -> tuple[str, str]:
     """(table, count expression) answering ``f`` per ``series`` column: a count table when
     ``f`` needs no other column, else facts."""
@@ -1000,17 +1030,27 @@ def _ends_sql() -> str:
                           f"ELSE {ad}.v2 END AS da_{d}_{side}_v")
             probes.append(f"CASE WHEN s.unattributed THEN NULL WHEN {ad}.k1 <> s.ak THEN {ad}.o1 "
                           f"ELSE {ad}.o2 END AS da_{d}_{side}_o")
+    # per voice-day, the most extreme independent bound of each day, from another source or
+    # another attribution (the greater lower bound, the lesser upper bound; at a tie the open
+    # one): a statement below the greater of two bounds is below one of them
+    thresholds = []
+    for d in days:
+        for side, cmp, pick in (("lo", ">", "greatest"), ("hi", "<", "least")):
+            ds_v, ds_o, da_v, da_o = (f"{x}_{d}_{side}_{y}" for x in ("ds", "da") for y in ("v", "o"))
+            thresholds.append(f"{pick}({ds_v}, {da_v}) AS {side}_{d}_v")
+            thresholds.append(f"CASE WHEN {ds_v} IS NULL OR {da_v} {cmp} {ds_v} THEN {da_o} "
+                              f"WHEN {da_v} IS NULL OR {ds_v} {cmp} {da_v} THEN {ds_o} "
+                              f"ELSE {ds_o} OR {da_o} END AS {side}_{d}_o")
     flags = []
     for d in days:
-        below = " OR ".join(f"(value_high < {x}_{d}_lo_v OR (value_high = {x}_{d}_lo_v AND (high_open OR {x}_{d}_lo_o)))"
-                            for x in ("ds", "da"))
-        above = " OR ".join(f"(value_low > {x}_{d}_hi_v OR (value_low = {x}_{d}_hi_v AND (low_open OR {x}_{d}_hi_o)))"
-                            for x in ("ds", "da"))
-        flags.append(f"COALESCE({below}, FALSE) AS below_{d}")
-        flags.append(f"COALESCE({above}, FALSE) AS above_{d}")
+        flags.append(f"COALESCE(s.value_high < t.lo_{d}_v OR (s.value_high = t.lo_{d}_v AND (s.high_open OR t.lo_{d}_o)), "
+                     f"FALSE) AS below_{d}")
+        flags.append(f"COALESCE(s.value_low > t.hi_{d}_v OR (s.value_low = t.hi_{d}_v AND (s.low_open OR t.hi_{d}_o)), "
+                     f"FALSE) AS above_{d}")
     any_flag = " OR ".join(f"{f}_{d}" for d in days for f in ("below", "above"))
     sep = ",\n        "
     probe_cols, flag_cols = sep.join(probes), sep.join(flags)
+    threshold_cols = sep.join(thresholds)
     source_days = around("gk", ("lo", "hi")).format(src="day_sources")
     attr_days = around("gk, sk", ("lo", "hi")).format(src="day_attrs")
     return f"""
@@ -1020,26 +1060,25 @@ WITH statements AS MATERIALIZED (
     SELECT c.gk, c.sk, c.ak, c.as_of AS day, c.value, c.value_low, c.value_high, c.qualifier,
            c.qualifier = 'more_than' AS low_open, c.qualifier = 'less_than' AS high_open,
            bool_or(c.kind = 'cumulative') AS cumulative, bool_and(c.attributed_to IS NULL) AS unattributed
-    FROM facts AS c
+    FROM {{statements_from}} AS c
     WHERE {{where}}
     GROUP BY c.gk, c.sk, c.ak, c.as_of, c.value, c.value_low, c.value_high, c.qualifier
 ),
--- per source (and per attribution within a source) and day: its most extreme bounds
+-- per voice-day (the statements of one source and attribution on one day) and per source
+-- and day: the most extreme bounds
+voice_days AS MATERIALIZED (
+    SELECT gk, day, sk, ak, unattributed,
+           max(struct_pack(v := value_low, o := low_open)) FILTER (WHERE value_low IS NOT NULL) AS lo,
+           min(struct_pack(v := value_high, c := NOT high_open)) FILTER (WHERE value_high IS NOT NULL) AS hi
+    FROM statements GROUP BY ALL
+),
 by_source AS (
     SELECT gk, day, sk, lo.v AS lo_v, lo.o AS lo_o, hi.v AS hi_v, NOT hi.c AS hi_o
-    FROM (
-        SELECT gk, day, sk,
-               max(struct_pack(v := value_low, o := low_open)) FILTER (WHERE value_low IS NOT NULL) AS lo,
-               min(struct_pack(v := value_high, c := NOT high_open)) FILTER (WHERE value_high IS NOT NULL) AS hi
-        FROM statements GROUP BY ALL)
+    FROM (SELECT gk, day, sk, max(lo) AS lo, min(hi) AS hi FROM voice_days GROUP BY ALL)
 ),
 by_attr AS (
     SELECT gk, day, sk, ak, lo.v AS lo_v, lo.o AS lo_o, hi.v AS hi_v, NOT hi.c AS hi_o
-    FROM (
-        SELECT gk, day, sk, ak,
-               max(struct_pack(v := value_low, o := low_open)) FILTER (WHERE value_low IS NOT NULL) AS lo,
-               min(struct_pack(v := value_high, c := NOT high_open)) FILTER (WHERE value_high IS NOT NULL) AS hi
-        FROM statements WHERE NOT unattributed GROUP BY ALL)
+    FROM voice_days WHERE NOT unattributed
 ),
 -- per day: the two sources with the highest lower bound and the two with the lowest upper
 -- bound; per day and source, the same for its attributions
@@ -1054,20 +1093,27 @@ day_attrs AS (
 -- each day beside the day before and the day after (when those have statements)
 source_days AS (SELECT gk, day, {source_days}),
 attr_days AS (SELECT gk, day, sk, {attr_days}),
--- for every statement and each of the days d-1 (prev), d (same), d+1 (next): the most
--- extreme bound of an independent statement, from another source (ds_) or from another
--- attribution of its own source (da_); then whether it lies wholly below or above it
+-- for every voice-day and each of the days d-1 (prev), d (same), d+1 (next): the most extreme bound of an independent
+-- statement, from another source (ds_) or from another attribution of its own source (da_);
+-- then, for each statement, whether it lies wholly below or above it
 probes AS (
     SELECT s.*,
         {probe_cols}
-    FROM statements AS s
+    FROM voice_days AS s
     LEFT JOIN source_days AS sd ON sd.gk = s.gk AND sd.day = s.day
     LEFT JOIN attr_days AS ad ON ad.gk = s.gk AND ad.day = s.day AND ad.sk = s.sk
 ),
-flagged AS MATERIALIZED (
-    SELECT gk, sk, ak, day, value, value_low, value_high, qualifier, cumulative,
-        {flag_cols}
+thresholds AS MATERIALIZED (
+    SELECT gk, day, sk, ak, unattributed,
+        {threshold_cols}
     FROM probes
+),
+flagged AS (
+    SELECT s.gk, s.sk, s.ak, s.day, s.value, s.value_low, s.value_high, s.qualifier, s.cumulative,
+        {flag_cols}
+    FROM statements AS s
+    JOIN thresholds AS t ON t.gk = s.gk AND t.day = s.day AND t.sk = s.sk AND t.ak = s.ak
+                        AND t.unattributed = s.unattributed
 ),
 per_statement AS MATERIALIZED (
     SELECT * FROM flagged WHERE {any_flag}
@@ -1105,30 +1151,38 @@ voices AS (
 _ENDS = _ends_sql()
 
 
-def _ends(con: duckdb.DuckDBPyConnection, where: str) -> str:
-    """``_ENDS`` for the claims ``where`` keeps, naming keys from the count tables if present."""
-    if _has_table(con, COUNT_TABLES["attributed_to"]):
-        names = {"names_groups": COUNT_TABLES["publisher"], "names_sources": COUNT_TABLES["source"],
-                 "names_attributions": COUNT_TABLES["attributed_to"]}
+def _ends(con: duckdb.DuckDBPyConnection, where: str, from_facts: bool = False) -> str:
+    """``_ENDS`` for the claims ``where`` keeps. Statements come from ``statement_rows`` once it
+    exists, unless ``from_facts`` (a condition on text columns, or a few days: ``facts`` is
+    ordered by day, ``statement_rows`` by publisher first); keys are named from the key tables
+    once those exist, else from the filtered claims."""
+    if not from_facts and _has_table(con, STATEMENT_TABLE):
+        statements_from = STATEMENT_TABLE
+    else:
+        statements_from = "facts"
+    if _has_table(con, KEY_TABLES["attributed_to"]):
+        names = {"names_groups": KEY_TABLES["group"], "names_sources": KEY_TABLES["source"],
+                 "names_attributions": KEY_TABLES["attributed_to"]}
     else:
         claims = f"(SELECT * FROM facts AS c WHERE {where})"
         names = {"names_groups": claims, "names_sources": claims, "names_attributions": claims}
-    return _ENDS.format(where=where, **names)
+    return _ENDS.format(where=where, statements_from=statements_from, **names)
 
 _GROUPS = """
 SELECT md5(concat_ws('|', n.metric, n.subgroup_key, n.kind, n.planned, g.first_day))[:16] AS conflict_id,
-       n.metric, n.subgroup, n.kind, n.planned, g.first_day, g.last_day, v.n_sources, g.min_value,
-       g.max_value, (g.max_value - g.min_value) / NULLIF(g.max_value, 0) AS relative_spread, v.sources
-FROM (SELECT gk, first_day, max(last_day) AS last_day, min(value) AS min_value, max(value) AS max_value
-      FROM ends WHERE is_low OR is_high GROUP BY gk, first_day) AS g
+       n.metric, n.subgroup, n.kind, n.planned, g.first_day, g.last_day, g.n_sources, g.min_value,
+       g.max_value, (g.max_value - g.min_value) / NULLIF(g.max_value, 0) AS relative_spread, g.sources
+FROM (
+    -- per group and voice (source, with the attribution when there is one) first, so that
+    -- ``ends`` is read once; voices are named once per distinct source and attribution
+    SELECT gk, first_day, max(last_day) AS last_day, min(min_value) AS min_value, max(max_value) AS max_value,
+           count(DISTINCT voice) AS n_sources, list_sort(list(DISTINCT voice) FILTER (WHERE voice IS NOT NULL)) AS sources
+    FROM (SELECT gk, first_day, sk, ak, max(last_day) AS last_day, min(value) AS min_value, max(value) AS max_value
+          FROM ends WHERE is_low OR is_high GROUP BY gk, first_day, sk, ak) AS p
+    LEFT JOIN voices USING (sk, ak)
+    GROUP BY gk, first_day
+    HAVING count(voice) > 0) AS g
 JOIN group_names AS n USING (gk)
-JOIN (
-    -- the voices (source, with the attribution when there is one): named once per distinct
-    -- source and attribution of each group
-    SELECT gk, first_day, count(DISTINCT voice) AS n_sources, list_sort(list(DISTINCT voice)) AS sources
-    FROM (SELECT DISTINCT gk, first_day, sk, ak FROM ends WHERE is_low OR is_high) AS p
-    JOIN voices USING (sk, ak)
-    GROUP BY gk, first_day) AS v USING (gk, first_day)
 """
 
 
@@ -1208,7 +1262,7 @@ def disagreements(con: duckdb.DuckDBPyConnection, f: Filters, limit: int | None 
             FROM (SELECT * EXCLUDE (sources_json, sources_shown_json), {col} FROM conflict_groups AS g
                   WHERE {g.sql}{tail}){_ORDER}""", {**params, **g.params})
     w = _live_where(f)
-    return _df(con, _ends(con, w.sql) + f"""
+    return _df(con, _ends(con, w.sql, from_facts=bool(f.search.strip())) + f"""
         SELECT * REPLACE (sources{shown} AS sources) FROM ({_GROUPS}) AS g WHERE {g.sql}{tail}""",
                {**params, **w.params, **g.params})
 
@@ -1235,7 +1289,7 @@ def disagreement_claims(con: duckdb.DuckDBPyConnection, f: Filters, row: dict[st
     params.update(w.params)
     # computed from those two days' claims (facts is ordered by day: a few row groups), never
     # from a table of every conflict's ends: that would be larger than the claims
-    ends = _ends(con, claims_where)
+    ends = _ends(con, claims_where, from_facts=True)
     keys = ("e.gk = c.gk AND e.sk = c.sk AND e.ak = c.ak AND e.day = c.as_of AND e.value = c.value "
             "AND e.value_low IS NOT DISTINCT FROM c.value_low AND e.value_high IS NOT DISTINCT FROM c.value_high "
             "AND e.qualifier = c.qualifier")

@@ -1057,12 +1057,7 @@ def _ends_sql() -> str:
 WITH statements AS MATERIALIZED (
     -- grouped by the integer keys of facts (gk: metric, subgroup, kind, planned; sk: source;
     -- ak: attribution), which stand for those columns: names are looked up at the end
-    SELECT c.gk, c.sk, c.ak, c.as_of AS day, c.value, c.value_low, c.value_high, c.qualifier,
-           c.qualifier = 'more_than' AS low_open, c.qualifier = 'less_than' AS high_open,
-           bool_or(c.kind = 'cumulative') AS cumulative, bool_and(c.attributed_to IS NULL) AS unattributed
-    FROM {{statements_from}} AS c
-    WHERE {{where}}
-    GROUP BY c.gk, c.sk, c.ak, c.as_of, c.value, c.value_low, c.value_high, c.qualifier
+    {{statements}}
 ),
 -- per voice-day (the statements of one source and attribution on one day) and per source
 -- and day: the most extreme bounds
@@ -1118,6 +1113,18 @@ flagged AS (
 per_statement AS MATERIALIZED (
     SELECT * FROM flagged WHERE {any_flag}
 ),
+voice_ends AS (
+    SELECT gk, day, sk, ak,
+           min(value) FILTER (WHERE first_end) AS first_min, max(value) FILTER (WHERE first_end) AS first_max,
+           max(CASE WHEN (NOT cumulative AND below_next) OR above_next THEN day + 1 ELSE day END)
+               FILTER (WHERE first_end) AS first_last,
+           min(value) FILTER (WHERE later_end) AS later_min, max(value) FILTER (WHERE later_end) AS later_max
+    FROM (SELECT *, below_same OR (NOT cumulative AND below_next) OR above_same OR above_next AS first_end,
+                 below_prev OR (NOT cumulative AND above_prev) AS later_end
+          FROM flagged)
+    WHERE first_end OR later_end
+    GROUP BY gk, day, sk, ak
+),
 ends AS (
     -- as the earlier day of its group (group = its own day)
     SELECT *, day AS first_day,
@@ -1141,7 +1148,7 @@ group_names AS (
 ),
 voices AS (
     SELECT v.sk, v.ak, s.source || COALESCE(' / ' || a.attributed_to, '') AS voice
-    FROM (SELECT DISTINCT sk, ak FROM per_statement) AS v
+    FROM (SELECT DISTINCT sk, ak FROM voice_days) AS v
     JOIN (SELECT DISTINCT hash(source) AS sk, source FROM {{names_sources}}) AS s USING (sk)
     JOIN (SELECT DISTINCT hash(attributed_to) AS ak, attributed_to FROM {{names_attributions}}) AS a USING (ak)
 )
@@ -1149,6 +1156,8 @@ voices AS (
 
 
 _ENDS = _ends_sql()
+_STATEMENT_COLUMNS = """SELECT c.gk, c.sk, c.ak, c.as_of AS day, c.value, c.value_low, c.value_high, c.qualifier,
+           c.qualifier = 'more_than' AS low_open, c.qualifier = 'less_than' AS high_open"""
 
 
 def _ends(con: duckdb.DuckDBPyConnection, where: str, from_facts: bool = False) -> str:
@@ -1157,16 +1166,22 @@ def _ends(con: duckdb.DuckDBPyConnection, where: str, from_facts: bool = False) 
     ordered by day, ``statement_rows`` by publisher first); keys are named from the key tables
     once those exist, else from the filtered claims."""
     if not from_facts and _has_table(con, STATEMENT_TABLE):
-        statements_from = STATEMENT_TABLE
+        # already distinct but for the publisher: a statement of several publishers repeats, which
+        # changes nothing (every result is a minimum, a maximum or a distinct list), so no grouping
+        statements = f"{_STATEMENT_COLUMNS}, c.kind = 'cumulative' AS cumulative, c.attributed_to IS NULL AS unattributed " \
+                     f"FROM {STATEMENT_TABLE} AS c WHERE {where}"
     else:
-        statements_from = "facts"
+        statements = f"""{_STATEMENT_COLUMNS}, bool_or(c.kind = 'cumulative') AS cumulative,
+           bool_and(c.attributed_to IS NULL) AS unattributed
+    FROM facts AS c WHERE {where}
+    GROUP BY c.gk, c.sk, c.ak, c.as_of, c.value, c.value_low, c.value_high, c.qualifier"""
     if _has_table(con, KEY_TABLES["attributed_to"]):
         names = {"names_groups": KEY_TABLES["group"], "names_sources": KEY_TABLES["source"],
                  "names_attributions": KEY_TABLES["attributed_to"]}
     else:
         claims = f"(SELECT * FROM facts AS c WHERE {where})"
         names = {"names_groups": claims, "names_sources": claims, "names_attributions": claims}
-    return _ENDS.format(where=where, statements_from=statements_from, **names)
+    return _ENDS.format(statements=statements, **names)
 
 _GROUPS = """
 SELECT md5(concat_ws('|', n.metric, n.subgroup_key, n.kind, n.planned, g.first_day))[:16] AS conflict_id,
@@ -1177,8 +1192,18 @@ FROM (
     -- ``ends`` is read once; voices are named once per distinct source and attribution
     SELECT gk, first_day, max(last_day) AS last_day, min(min_value) AS min_value, max(max_value) AS max_value,
            count(DISTINCT voice) AS n_sources, list_sort(list(DISTINCT voice) FILTER (WHERE voice IS NOT NULL)) AS sources
-    FROM (SELECT gk, first_day, sk, ak, max(last_day) AS last_day, min(value) AS min_value, max(value) AS max_value
-          FROM ends WHERE is_low OR is_high GROUP BY gk, first_day, sk, ak) AS p
+    FROM (SELECT gk, first_day, sk, ak, max(last_day) AS last_day, min(min_value) AS min_value,
+                 max(max_value) AS max_value
+          FROM (
+              -- ``ends`` (is_low OR is_high) folded per voice-day in one pass over the statements:
+              -- as the earlier day of its own group (first_), as the later day of the group of
+              -- the day before (later_)
+              SELECT gk, day AS first_day, sk, ak, first_last AS last_day, first_min AS min_value,
+                     first_max AS max_value
+              FROM voice_ends WHERE first_min IS NOT NULL
+              UNION ALL
+              SELECT gk, day - 1, sk, ak, day, later_min, later_max FROM voice_ends WHERE later_min IS NOT NULL)
+          GROUP BY gk, first_day, sk, ak) AS p
     LEFT JOIN voices USING (sk, ak)
     GROUP BY gk, first_day
     HAVING count(voice) > 0) AS g

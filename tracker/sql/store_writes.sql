@@ -80,7 +80,9 @@ ORDER BY h.pos, h.article_id;
 
 -- name: batch_candidates
 -- The same within the batch: (pos, earlier pos) of articles sharing a band, days apart as above;
--- only band keys that occur twice in the batch are joined.
+-- only band keys that occur twice in the batch are joined. The store computes this in numpy
+-- (store._batch_candidates, several times faster); this statement is the reference its test
+-- compares it with (tests/test_store_batch_candidates.py).
 WITH nb AS (
     SELECT pos, unnest(bands) AS band_key, published_at::DATE AS day FROM batch_links
 ),

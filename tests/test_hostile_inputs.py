@@ -254,6 +254,21 @@ def test_deeply_nested_rule_file_is_an_error_not_a_crash(tmp_path: Path) -> None
     assert errors and all(e.startswith("t.yaml:3:") for e in errors)
 
 
+# (ك|كك)+ before a failing tail: exponential backtracking (30 letters take a second, 60 forever)
+RUNAWAY_TEXT = "ك" * 60 + " رهينتين و5 رهائن"
+
+
+def _runaway_rules(tmp_path: Path) -> Path:
+    """A rule that runs away on RUNAWAY_TEXT, and a good one that finds its 5 hostages."""
+    runaway = (_rule("runaway", "(?:ك|كك)+ \\s (?P<d>رهينتين) \\s X", "    emit: {dual: d}\n")
+               .replace("5 رهائن", "5 رهينتين X").replace("6 رهائن", "6 رهينتين X"))
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    shutil.copy(COMMON, folder / "common.yaml")
+    (folder / "t.yaml").write_text(HEAD + "rules:\n" + runaway + _rule("good", "{{number}} \\s+ رهائن"), encoding="utf-8")
+    return folder
+
+
 def test_runaway_rule_is_stopped_named_and_the_others_run_through_the_cli(tmp_path: Path) -> None:
     """`tracker extract` names the rule that timed out on stderr and still prints the other claims
     (extract_text itself: tests/test_loader_errors.py::test_runaway_pattern_is_stopped_named_and_others_still_run)."""
@@ -261,15 +276,24 @@ def test_runaway_rule_is_stopped_named_and_the_others_run_through_the_cli(tmp_pa
 
     from tracker.cli import main
 
-    # (ك|كك)+ before a failing tail: exponential backtracking (30 letters take a second, 60 forever)
-    runaway = (_rule("runaway", "(?:ك|كك)+ \\s (?P<d>رهينتين) \\s X", "    emit: {dual: d}\n")
-               .replace("5 رهائن", "5 رهينتين X").replace("6 رهائن", "6 رهينتين X"))
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    shutil.copy(COMMON, folder / "common.yaml")
-    (folder / "t.yaml").write_text(HEAD + "rules:\n" + runaway + _rule("good", "{{number}} \\s+ رهائن"), encoding="utf-8")
-    text = "ك" * 60 + " رهينتين و5 رهائن"
-    run = CliRunner().invoke(main, ["extract", "-", "--rules", str(folder), "--json"], input=text)
+    folder = _runaway_rules(tmp_path)
+    run = CliRunner().invoke(main, ["extract", "-", "--rules", str(folder), "--json"], input=RUNAWAY_TEXT)
     assert run.exit_code == 0, run.output
     assert run.stderr == "stdin: rule t.runaway timed out after 2.0s; other rules went on\n"
     assert [json.loads(line)["rule_id"] for line in run.stdout.splitlines()] == ["t.good"]
+
+
+def test_ingest_names_the_rule_that_timed_out_and_stores_the_other_claims(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_RULES", str(_runaway_rules(tmp_path)))
+    corpus = tmp_path / "a.jsonl"
+    corpus.write_text(json.dumps({"id": "a1", "published_at": "2024-05-01", "text": RUNAWAY_TEXT},
+                                 ensure_ascii=False) + "\n", encoding="utf-8")
+    messages: list[str] = []
+    summary = ingest([str(corpus)], tmp_path / "t.duckdb", report=messages.append)
+    assert (summary.new, summary.failed, summary.claims_added) == (1, 0, 1)
+    assert messages == [f"{corpus}:1: warning: rule t.runaway timed out after 2.0s; its claims in this article "
+                        "are missing, the other rules' are stored"]
+    assert query(tmp_path / "t.duckdb", "SELECT rule_id, value, number_start, number_end FROM claims") == \
+        [("t.good", 5.0, 70, 71)]
+    assert RUNAWAY_TEXT[70:71] == "5"

@@ -1,8 +1,8 @@
 """Article text -> claims: normalise, match rules, resolve overlaps, link breakdowns, attribute.
 
 Public API: ``extract(text, rules=None)`` and ``extract_article(article, rules=None)``; both
-return ``Claim``s whose offsets index the ORIGINAL text. ``extract_text`` also reports rules
-that timed out, so callers can name them.
+return ``Claim``s whose offsets index the ORIGINAL text. ``extract_text`` and
+``extract_article_reporting`` also report rules that timed out, so callers can name them.
 """
 
 from __future__ import annotations
@@ -190,3 +190,8 @@ def extract(text: str, rules: RuleSet | None = None) -> list[Claim]:
 def extract_article(article: Article, rules: RuleSet | None = None) -> list[Claim]:
     """Every claim in an article's text (the title is part of the text only if the input put it there)."""
     return extract_text(article.text, rules).claims
+
+
+def extract_article_reporting(article: Article, rules: RuleSet | None = None) -> Extraction:
+    """An article's claims and the rules that timed out on it (what ``tracker ingest`` stores and reports)."""
+    return extract_text(article.text, rules)

@@ -30,6 +30,7 @@ from tqdm import tqdm
 from tracker import __version__, stories, store
 from tracker.articles import DEFAULT_MAX_BYTES, ReadError, read_inputs
 from tracker.dates import resolve_published_at
+from tracker.extract import Extraction
 from tracker.models import Article, Claim
 
 # A transaction holds at most DEFAULT_BATCH articles or COMMIT_CLAIMS claim rows, and is committed
@@ -52,19 +53,19 @@ READ_CHUNK = 1024  # reextract: stored articles read per query
 class Extractor:
     """What turns an article into claims, and the hash of the rules it applies."""
 
-    extract: Callable[[Article], list[Claim]]
+    extract: Callable[[Article], list[Claim] | Extraction]  # an Extraction also names rules that timed out
     rules_hash: str
 
 
 def default_extractor() -> Extractor:
-    """The project's rules (``rules/``) applied by ``tracker.extract.extract_article``."""
+    """The project's rules (``rules/``) applied by ``tracker.extract.extract_article_reporting``."""
     from functools import partial
 
-    from tracker.extract import extract_article
+    from tracker.extract import extract_article_reporting
     from tracker.ruleset import load_rules
 
     rules = load_rules()
-    return Extractor(partial(extract_article, rules=rules), rules.hash)
+    return Extractor(partial(extract_article_reporting, rules=rules), rules.hash)
 
 
 @dataclass
@@ -115,10 +116,14 @@ def _prepare_into(builder: store.BatchBuilder, article: Article, record_hash: st
     published_at, date_source = resolve_published_at(article.published_at, article.metadata, article.text)
     dated = article if published_at == article.published_at else article.model_copy(update={"published_at": published_at})
     try:
-        claims = extractor.extract(dated)
+        result = extractor.extract(dated)
     except Exception as exc:  # one article's failure must not stop the others
         return f"{article.source}: extraction failed: {type(exc).__name__}: {exc}"
+    claims, timeouts = (result.claims, result.timeouts) if isinstance(result, Extraction) else (result, [])
     rows, warnings = store.claim_tuples(article, claims, published_at.date() if published_at else None)
+    # the article is stored with the other rules' claims; the user is told which rule's are missing
+    warnings = [f"{t.message}; its claims in this article are missing, the other rules' are stored"
+                for t in timeouts] + warnings
     row = (article.article_id, article.publisher, article.url, published_at, date_source, article.title,
            article.text, article.content_hash, record_hash, json.dumps(article.metadata, ensure_ascii=False),
            article.source)

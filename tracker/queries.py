@@ -12,8 +12,10 @@ In the copy, ``facts`` holds every claim with its article's publisher, source, d
 and URL. It is first a view (the first page needs nothing more), then, in the background,
 stored ordered by metric, kind and latest day first (``sort_facts``), with small tables
 beside it: claims per day and publisher, source or attribution (the sidebar, the overview
-and the timeline count from these), claim and article lookups for the drill-down, and
-every disagreement (``precompute_conflicts``). Queries use those once they exist and
+and the timeline count from these), claim and article lookups for the drill-down, the
+names behind the disagreements' integer keys, the distinct figures per publisher
+(``statement_rows``, what filtered disagreements are computed from) and every disagreement
+(``precompute_conflicts``). Queries use those once they exist and
 ``facts`` until then, with the same answers (tests/test_queries.py compares them). A query
 for one metric, a few days or the latest claims reads only the row groups those lie in.
 
@@ -511,14 +513,23 @@ def precompute_conflicts(snap: Snapshot) -> None:
 
 
 def create_conflict_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """``conflict_groups``: the disagreements of every dated claim of ``facts``."""
-    con.execute(f"""
-        CREATE OR REPLACE TABLE conflict_groups AS
-        {_ends(con, 'c.as_of IS NOT NULL')}
+    """``conflict_groups``: the disagreements of every dated claim of ``facts``, computed one
+    metric at a time (a group never spans two metrics; all at once, 10 million claims took
+    more than the snapshot's memory limit), then stored ordered."""
+    metrics = [r[0] for r in con.execute("SELECT DISTINCT metric FROM facts WHERE as_of IS NOT NULL ORDER BY 1").fetchall()]
+    select = f"""
         SELECT * EXCLUDE (sources), to_json(sources) AS sources_json,
                to_json(sources[:{SOURCES_SHOWN}]) AS sources_shown_json
-        FROM ({_GROUPS})
-        ORDER BY metric, kind, subgroup, planned, first_day""")
+        FROM ({_GROUPS})"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE conflict_parts AS {_ends(con, 'FALSE')} {select}")
+    try:
+        for metric in metrics:
+            con.execute(f"INSERT INTO conflict_parts {_ends(con, 'c.as_of IS NOT NULL AND c.metric = $metric')} {select}",
+                        {"metric": metric})
+        con.execute("""CREATE OR REPLACE TABLE conflict_groups AS
+            SELECT * FROM temp.conflict_parts ORDER BY metric, kind, subgroup, planned, first_day""")
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.conflict_parts")
     con.execute("CREATE OR REPLACE TABLE conflicts_ready AS SELECT now() AS at")  # created last: the flag
 
 

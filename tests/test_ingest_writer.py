@@ -26,13 +26,19 @@ def _count_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def test_one_batch_one_transaction_with_the_runs_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    corpus = write_corpus(tmp_path / "corpus.jsonl", 30)
+def _ingest_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, articles: int,
+                  reader_gap: float = 0.0) -> tuple[Path, Path, list[int]]:
+    """A corpus of ``articles``, an empty store, and the list counting its write transactions."""
+    corpus = write_corpus(tmp_path / "corpus.jsonl", articles)
     db = tmp_path / "t.duckdb"
     store.connect(db).close()
-    writes = _count_writes(monkeypatch)
+    monkeypatch.setattr(ingest_module, "READER_GAP", reader_gap)
+    return corpus, db, _count_writes(monkeypatch)
+
+
+def test_one_batch_one_transaction_with_the_runs_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # a reader pause long enough to see: the last commit must not take it
-    monkeypatch.setattr(ingest_module, "READER_GAP", 30.0)
+    corpus, db, writes = _ingest_setup(tmp_path, monkeypatch, 30, reader_gap=30.0)
     started = time.monotonic()
     done = ingest([str(corpus)], db, extractor_factory=declared_extractor, batch_size=1000, report=lambda m: None)
     assert time.monotonic() - started < 20
@@ -42,11 +48,7 @@ def test_one_batch_one_transaction_with_the_runs_end(tmp_path: Path, monkeypatch
 
 
 def test_several_batches_end_recorded_with_the_last(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    corpus = write_corpus(tmp_path / "corpus.jsonl", 45)
-    db = tmp_path / "t.duckdb"
-    store.connect(db).close()
-    writes = _count_writes(monkeypatch)
-    monkeypatch.setattr(ingest_module, "READER_GAP", 0.0)
+    corpus, db, writes = _ingest_setup(tmp_path, monkeypatch, 45)
     done = ingest([str(corpus)], db, extractor_factory=declared_extractor, batch_size=10, report=lambda m: None)
     assert len(writes) == 5  # four full batches, and the last five articles with the run's end
     assert query(db, "SELECT status, finished_at IS NOT NULL, articles_new, articles_unchanged, claims_added "
@@ -60,11 +62,7 @@ def test_several_batches_end_recorded_with_the_last(tmp_path: Path, monkeypatch:
 
 def test_input_ending_on_a_full_batch_ends_the_run_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The last full batch is committed before the input is known to end: the end comes after it."""
-    corpus = write_corpus(tmp_path / "corpus.jsonl", 40)
-    db = tmp_path / "t.duckdb"
-    store.connect(db).close()
-    writes = _count_writes(monkeypatch)
-    monkeypatch.setattr(ingest_module, "READER_GAP", 0.0)
+    corpus, db, writes = _ingest_setup(tmp_path, monkeypatch, 40)
     done = ingest([str(corpus)], db, extractor_factory=declared_extractor, batch_size=10, report=lambda m: None)
     assert len(writes) == 5
     assert query(db, "SELECT status, finished_at IS NOT NULL, articles_new, claims_added FROM runs") == [

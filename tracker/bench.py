@@ -1322,8 +1322,9 @@ def run(cfg: Config, json_path: Path | None = None) -> Results:
         res.corpus = {**asdict(corpus), "mb": corpus.mb, "mean_kb": corpus.bytes / corpus.articles / 1000,
                       "pool": {"paragraphs": len(pool.paragraphs), "sentences": len(pool.sentences),
                                "titles": len(pool.titles)}}
-        _say(f"corpus{' ' + corpus.path if cfg.corpus else ''}: {corpus.articles:,} articles, {corpus.mb:.2f} MB UTF-8 (mean {res.corpus['mean_kb']:.1f} KB), "
-             f"{cfg.repeat} runs of each pass")
+        named = f" {corpus.path}" if cfg.corpus else ""
+        _say(f"corpus{named}: {corpus.articles:,} articles, {corpus.mb:.2f} MB UTF-8 "
+             f"(mean {res.corpus['mean_kb']:.1f} KB), {cfg.repeat} runs of each pass")
 
         _say("\n== 1-2. baseline and passes (one core, in this process) ==")
         _say(throughput_header())

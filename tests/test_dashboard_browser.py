@@ -133,8 +133,11 @@ def test_pick_a_metric_open_a_claim_and_see_it_inert(server: str, browser, tmp_p
     table = pq.read_table(parquet_download.value.path())
     assert table.num_rows == 6 and set(table.column("metric").to_pylist()) == {"hostages_held"}
     choose(page, "claim_pick", "2024-08-10 · الجزيرة نت")
+    # the picker shows the choice at once, the claim below it after the app's rerun: wait for the
+    # picked claim's number, not for whichever claim was open before
+    page.wait_for_function("() => ['111', '115'].includes(document.querySelector("
+                           "'[data-testid=claim-sentence] mark')?.innerText)", timeout=30_000)
     sentence = page.locator("[data-testid=claim-sentence]").first
-    sentence.wait_for(timeout=30_000)
     assert sentence.get_attribute("dir") == "rtl" and sentence.get_attribute("lang") == "ar"
     mark = sentence.locator("mark")
     assert mark.first.is_visible() and mark.first.inner_text() in {"111", "115"}

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from store_helpers import SCENARIOS, declared_extractor, query, real_extractor
+from tracker import store
 from tracker.cli import main
 from tracker.ingest import ingest
 
@@ -151,7 +152,12 @@ def test_interval_rule(tmp_path: Path) -> None:
     assert sorted(found) == [f"case{i:02d}" for i, (_, _, conflict) in enumerate(INTERVAL_CASES) if conflict]
 
 
-def test_a_copy_with_another_figure_is_not_an_independent_source(tmp_path: Path) -> None:
+@pytest.mark.parametrize("numpy_pairs_max", [None, 0], ids=["numpy", "sql"])
+def test_a_copy_with_another_figure_is_not_an_independent_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 numpy_pairs_max: int | None) -> None:
+    """Copies within a batch are found in numpy, or by the SQL join when they pair too often."""
+    if numpy_pairs_max is not None:
+        monkeypatch.setattr(store, "_NUMPY_PAIRS_MAX", numpy_pairs_max)
     filler = "وأضاف البيان أن طواقم الإسعاف ما زالت تعمل في ظروف صعبة وسط نقص حاد في الوقود والأدوية والمعدات. " * 3
     records = []
     for pub, value, text in (("P", 40005, filler), ("Q", 39800, filler), ("R", 39800, "خبر مستقل تماما.")):

@@ -71,3 +71,11 @@ def test_no_bands_no_candidates() -> None:
     none = pa.table({"published_at": pa.array([None, None], pa.timestamp("us")),
                      "bands": pa.array([None, []], pa.list_(pa.int64()))})
     assert store._batch_candidates(none, 2) == _sql(none, 2) == []
+
+
+def test_many_pairs_are_left_to_sql(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``_NUMPY_PAIRS_MAX`` key pairs the numpy path steps aside (None): the store runs the SQL."""
+    articles = _batch(random.Random(0), 400, 64)
+    assert store._batch_candidates(articles, 2) == _sql(articles, 2)
+    monkeypatch.setattr(store, "_NUMPY_PAIRS_MAX", 10)
+    assert store._batch_candidates(articles, 2) is None

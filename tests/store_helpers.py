@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from tracker.extract import Extraction
 from tracker.ingest import Extractor
 from tracker.models import Article, Claim
 from tracker.quantity import Quantity
@@ -23,7 +24,7 @@ SCENARIOS = ROOT / "fixtures" / "scenarios" / "outlets.jsonl"
 BAD = ROOT / "fixtures" / "bad"
 
 
-def declared_claims(article: Article, version: int = 1, bumped: frozenset[str] = frozenset()) -> list[Claim]:
+def declared_claims(article: Article, version: int = 1, bumped: frozenset[str] = frozenset()) -> Extraction:
     """The claims listed under the article's ``claims`` key, located by their quote.
 
     Each entry: quote, metric, kind, value, and optionally qualifier, high, subgroup, planned,
@@ -49,7 +50,7 @@ def declared_claims(article: Article, version: int = 1, bumped: frozenset[str] =
             rule_version=version + (spec["metric"] in bumped), key=f"declared@{start}",
             parent_key=claims[parent].key if parent is not None else None,
         ))
-    return claims
+    return Extraction(claims)
 
 
 def declared_extractor() -> Extractor:
@@ -164,7 +165,7 @@ def interrupting_extractor(at: str = "gen-00075") -> Extractor:
     return Extractor(partial(_interrupt_at, at=at), "declared-v1")
 
 
-def _interrupt_at(article: Article, at: str) -> list[Claim]:
+def _interrupt_at(article: Article, at: str) -> Extraction:
     if article.article_id == at:
         raise KeyboardInterrupt
     return declared_claims(article)
@@ -187,7 +188,7 @@ def slow_extractor() -> Extractor:
     return Extractor(_slowly, "declared-v1")
 
 
-def _slowly(article: Article) -> list[Claim]:
+def _slowly(article: Article) -> Extraction:
     import time
 
     time.sleep(0.01)

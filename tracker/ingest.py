@@ -31,7 +31,7 @@ from tracker import __version__, stories, store
 from tracker.articles import DEFAULT_MAX_BYTES, ReadError, read_inputs
 from tracker.dates import resolve_published_at
 from tracker.extract import Extraction
-from tracker.models import Article, Claim
+from tracker.models import Article
 
 # A transaction holds at most DEFAULT_BATCH articles or COMMIT_CLAIMS claim rows, and is committed
 # at the latest COMMIT_SECONDS after the previous one. Each commit has a fixed cost (open the file,
@@ -53,7 +53,7 @@ READ_CHUNK = 1024  # reextract: stored articles read per query
 class Extractor:
     """What turns an article into claims, and the hash of the rules it applies."""
 
-    extract: Callable[[Article], list[Claim] | Extraction]  # an Extraction also names rules that timed out
+    extract: Callable[[Article], Extraction]  # the claims, and the rules that timed out
     rules_hash: str
 
 
@@ -116,14 +116,13 @@ def _prepare_into(builder: store.BatchBuilder, article: Article, record_hash: st
     published_at, date_source = resolve_published_at(article.published_at, article.metadata, article.text)
     dated = article if published_at == article.published_at else article.model_copy(update={"published_at": published_at})
     try:
-        result = extractor.extract(dated)
+        found = extractor.extract(dated)
     except Exception as exc:  # one article's failure must not stop the others
         return f"{article.source}: extraction failed: {type(exc).__name__}: {exc}"
-    claims, timeouts = (result.claims, result.timeouts) if isinstance(result, Extraction) else (result, [])
-    rows, warnings = store.claim_tuples(article, claims, published_at.date() if published_at else None)
+    rows, warnings = store.claim_tuples(article, found.claims, published_at.date() if published_at else None)
     # the article is stored with the other rules' claims; the user is told which rule's are missing
     warnings = [f"{t.message}; its claims in this article are missing, the other rules' are stored"
-                for t in timeouts] + warnings
+                for t in found.timeouts] + warnings
     row = (article.article_id, article.publisher, article.url, published_at, date_source, article.title,
            article.text, article.content_hash, record_hash, json.dumps(article.metadata, ensure_ascii=False),
            article.source)

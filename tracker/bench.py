@@ -274,24 +274,32 @@ def read_texts(path: Path) -> list[str]:
         return [json.loads(line.decode("utf-8"))["text"] for line in f if line.strip()]
 
 
+class CorpusError(ValueError):
+    """A ``--corpus`` file that cannot be measured, with the file and line."""
+
+
 def corpus_of(path: Path) -> CorpusInfo:
     """A user's JSONL of articles (one object with a ``text`` per line, as ``tracker ingest``
     reads), to measure real news instead of the generated corpus."""
     n = size = 0
-    with path.open("rb") as f:
+    try:
+        f = path.open("rb")
+    except OSError as exc:
+        raise CorpusError(f"{path}: {exc.strerror}") from None
+    with f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
                 text = json.loads(line.decode("utf-8")).get("text")
             except (UnicodeDecodeError, ValueError, AttributeError) as exc:
-                raise ValueError(f"{path}:{lineno}: not a JSON object ({exc})") from None
+                raise CorpusError(f"{path}:{lineno}: not a JSON object ({exc})") from None
             if not isinstance(text, str):
-                raise ValueError(f"{path}:{lineno}: no \"text\" string")
+                raise CorpusError(f"{path}:{lineno}: no \"text\" string")
             n += 1
             size += len(text.encode("utf-8"))
     if n == 0:
-        raise ValueError(f"{path}: no articles")
+        raise CorpusError(f"{path}: no articles")
     return CorpusInfo(str(path.resolve()), n, size, path.stat().st_size, seed=-1)
 
 
@@ -1291,6 +1299,7 @@ def run(cfg: Config, json_path: Path | None = None) -> Results:
     unknown = set(cfg.skip) - set(SECTIONS)
     if unknown:
         raise ValueError(f"unknown section(s) to skip: {', '.join(sorted(unknown))} (known: {', '.join(SECTIONS)})")
+    given = corpus_of(Path(cfg.corpus)) if cfg.corpus else None  # refused before anything is written
     started = time.perf_counter()
     res = Results(datetime.now(timezone.utc).replace(microsecond=0).isoformat(), config=asdict(cfg),
                   environment=environment())
@@ -1315,10 +1324,7 @@ def run(cfg: Config, json_path: Path | None = None) -> Results:
              f"available, load {', '.join(f'{x:.1f}' for x in e['load_average'])}; python {e['python']}, "
              f"duckdb {e['duckdb']}; work files in {workdir}")
         pool = text_pool()
-        if cfg.corpus:
-            corpus = corpus_of(Path(cfg.corpus))
-        else:
-            corpus = write_corpus(workdir / "corpus.jsonl", cfg.articles, seed=cfg.seed, pool=pool)
+        corpus = given or write_corpus(workdir / "corpus.jsonl", cfg.articles, seed=cfg.seed, pool=pool)
         res.corpus = {**asdict(corpus), "mb": corpus.mb, "mean_kb": corpus.bytes / corpus.articles / 1000,
                       "pool": {"paragraphs": len(pool.paragraphs), "sentences": len(pool.sentences),
                                "titles": len(pool.titles)}}

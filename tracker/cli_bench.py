@@ -79,12 +79,10 @@ def bench_cmd(articles: int, repeat: int, claims: tuple[int, ...], query_repeat:
       tracker bench --skip queries,memory
       tracker bench --corpus news.jsonl --skip bulk,queries,memory
     """
-    if corpus:
-        try:
-            bench.corpus_of(Path(corpus))
-        except (OSError, ValueError) as exc:
-            raise click.BadParameter(str(exc), param_hint="--corpus") from None
     cfg = bench.Config(articles=articles, repeat=repeat, claims=claims, memory_articles=memory_articles,
                        memory_workers=memory_workers, query_repeat=query_repeat, bulk_rows=bulk_rows, skip=skip,
                        seed=seed, workdir=workdir, rules=rules_dir, corpus=corpus)
-    bench.run(cfg, json_path)
+    try:
+        bench.run(cfg, json_path)
+    except bench.CorpusError as exc:  # read once, when the run starts
+        raise click.BadParameter(str(exc), param_hint="--corpus") from None

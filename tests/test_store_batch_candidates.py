@@ -54,11 +54,9 @@ def _sql(articles: pa.Table, window: int) -> list[tuple[int, int]]:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_numpy_candidates_equal_the_sql_self_join(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_numpy_candidates_equal_the_sql_self_join(seed: int) -> None:
     rnd = random.Random(seed)
     articles = _batch(rnd, [400, 2, 50, 400, 1, 300][seed], [64, 1, 7, 1, 64, 7][seed])
-    if seed % 2:  # slices of a few pairs: the bounded-memory loop takes many steps
-        monkeypatch.setattr(store, "_PAIRS_PER_STEP", 5)
     for window in (0, stories.COPY_WINDOW_DAYS):
         expected = _sql(articles, window)
         assert store._batch_candidates(articles, window) == expected

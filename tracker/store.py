@@ -474,7 +474,6 @@ def register(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any
     con.register(name, table)
 
 
-_PAIRS_PER_STEP = 1 << 21
 # Above this many key pairs (many copies of the same articles in one batch, as in a backfill of
 # wire stories) DuckDB's hashed join is faster: 15 million pairs took 10 s in numpy, 2.2 s in SQL
 # on one thread; a usual batch has a few thousand, where numpy is faster.
@@ -518,21 +517,15 @@ def _batch_candidates(articles: pa.Table, window: int) -> list[tuple[int, int]] 
         return []
     if ends[-1] > _NUMPY_PAIRS_MAX:
         return None
+    # every pair (later entry a, earlier entry b) of a key: a repeated rank times, b from its
+    # key's start; at most _NUMPY_PAIRS_MAX of them, so held at once
+    total = int(ends[-1])
+    a = np.repeat(np.arange(len(keys)), rank)
+    b = start[a] + (np.arange(total) - np.repeat(ends - rank, rank))
+    pa_, pb = pos[a], pos[b]
+    keep = (pb < pa_) & (~dated_of[pa_] | ~dated_of[pb] | (np.abs(days_of[pb] - days_of[pa_]) <= window))
     n = len(bands)
-    found = []
-    lo = 0
-    while lo < len(keys):  # entries in slices of about _PAIRS_PER_STEP pairs: bounded memory
-        hi = max(lo + 1, int(np.searchsorted(ends, ends[lo] - rank[lo] + _PAIRS_PER_STEP, "right")))
-        r = rank[lo:hi]
-        if (total := int(r.sum())):
-            # every pair (later entry a, earlier entry b) of a key: a repeated rank times, b from its key's start
-            a = np.repeat(np.arange(lo, hi), r)
-            b = start[a] + (np.arange(total) - np.repeat(np.cumsum(r) - r, r))
-            pa_, pb = pos[a], pos[b]
-            keep = (pb < pa_) & (~dated_of[pa_] | ~dated_of[pb] | (np.abs(days_of[pb] - days_of[pa_]) <= window))
-            found.append(np.unique(pa_[keep] * n + pb[keep]))
-        lo = hi
-    pairs = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+    pairs = np.unique(pa_[keep] * n + pb[keep])
     return list(zip((pairs // n).tolist(), (pairs % n).tolist()))
 
 

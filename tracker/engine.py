@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import ahocorasick_rs
 import regex
 
+from tracker import prefilter
 from tracker.numbers import RawNumber, scan
 from tracker.ruleset import NUMBER_MASK, CompiledRule, RuleSet
 from tracker.sentences import Sentences
@@ -102,43 +103,62 @@ def needs_sentences(rule: CompiledRule) -> bool:
 
 
 class RequiresIndex:
-    """Every rule's ``requires`` words in one Aho-Corasick automaton: one pass over a text tells
-    which rules may match in each span (instead of one substring test per word, rule and span)."""
+    """What a rule needs before its regex is worth running, for every rule at once.
+
+    Two necessary conditions, both read from one Aho-Corasick pass over the text: one of the
+    rule's ``requires`` words, and the formula of literals every match of its pattern contains
+    (``tracker.prefilter``). A span that fails either cannot hold a match, so it is not searched.
+    """
 
     def __init__(self, rules: list[CompiledRule]) -> None:
-        words = sorted({w for r in rules for w in r.requires})
+        formulas = {r.full_id: _formula(r) for r in rules}
+        atoms = sorted(set().union(*(prefilter.atoms(f) for f in formulas.values())))
+        atom_bit = {a: 1 << k for k, a in enumerate(atoms)}
+        words = sorted({w for r in rules for w in r.requires} | set(atoms))
         self._automaton = ahocorasick_rs.AhoCorasick(words) if words else None
-        bit = {w: 0 for w in words}
+        rule_bits = {w: 0 for w in words}
         self.free = 0  # rules without requires: always searched
         for i, r in enumerate(rules):
             for w in r.requires:
-                bit[w] |= 1 << i
+                rule_bits[w] |= 1 << i
             if not r.requires:
                 self.free |= 1 << i
-        self._bits = [bit[w] for w in words]
+        self._bits = [(rule_bits[w], atom_bit.get(w, 0)) for w in words]
+        self.gates = {r.full_id: prefilter.compile_gate(prefilter.gate(formulas[r.full_id], atom_bit)) for r in rules}
         self.rules = [(1 << i, r, needs_sentences(r)) for i, r in enumerate(rules)]
         self.any_sentences = any(whole for _, _, whole in self.rules)
         self.order = {r.full_id: i for i, r in enumerate(rules)}  # rule order, for sorting matches
         self.whole = {r.full_id: whole for _, r, whole in self.rules}
 
-    def masks(self, text: str, spans: list[tuple[int, int]]) -> list[int]:
-        """For each span, the bit set of the rules whose requires are met inside it."""
+    def masks(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """For each span: the bit set of the rules whose requires are met inside it, and the bit
+        set of the formula atoms found inside it."""
         if self._automaton is None:
-            return [self.free] * len(spans)
-        found = sorted((a, b, self._bits[w]) for w, a, b in
-                       self._automaton.find_matches_as_indexes(text, overlapping=True))
+            return [(self.free, 0)] * len(spans)
+        bits = self._bits
+        found = sorted((a, b, w) for w, a, b in self._automaton.find_matches_as_indexes(text, overlapping=True))
         starts = [a for a, _, _ in found]
         out = []
         for a, b in spans:
-            mask = self.free
+            rules, atoms = self.free, 0
             for k in range(bisect_left(starts, a), len(found)):
-                s, e, bits = found[k]
+                s, e, w = found[k]
                 if s >= b:
                     break
                 if e <= b:
-                    mask |= bits
-            out.append(mask)
+                    rule_bits, atom_bit = bits[w]
+                    rules |= rule_bits
+                    atoms |= atom_bit
+            out.append((rules, atoms))
         return out
+
+
+def _formula(rule: CompiledRule) -> prefilter.Formula:
+    """What every match of the rule contains; no condition if the analysis cannot read it."""
+    try:
+        return prefilter.required(rule.compiled.pattern, rule.compiled.named_lists)
+    except prefilter.PatternSyntaxError:
+        return None
 
 
 def requires_index(ruleset: RuleSet) -> RequiresIndex:
@@ -160,7 +180,9 @@ def search_plan(ruleset: RuleSet, scanned: Scanned) -> list[tuple[CompiledRule, 
     plan = []
     for bit, rule, whole in index.rules:
         spans, span_masks = (sentences, sentence_masks) if whole else (windows, window_masks)
-        chosen = [span for span, mask in zip(spans, span_masks) if mask & bit]
+        gate = index.gates[rule.full_id]
+        chosen = [span for span, (rules, atoms) in zip(spans, span_masks)
+                  if rules & bit and (gate is None or gate(atoms))]
         if chosen:
             plan.append((rule, chosen))
     return plan

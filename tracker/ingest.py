@@ -61,10 +61,12 @@ def default_extractor() -> Extractor:
     """The project's rules (``rules/``) applied by ``tracker.extract.extract_article_reporting``."""
     from functools import partial
 
+    from tracker.engine import requires_index
     from tracker.extract import extract_article_reporting
     from tracker.ruleset import load_rules
 
     rules = load_rules()
+    requires_index(rules)  # the rules' word index, built once here: forked workers inherit it
     return Extractor(partial(extract_article_reporting, rules=rules), rules.hash)
 
 

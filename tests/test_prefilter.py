@@ -1,0 +1,179 @@
+"""The prefilter: the literals every match of a pattern contains, and the searches it skips.
+
+It may only skip searches that could find nothing, so the tests check it three ways: the formula
+of each construct, soundness on random patterns and texts (every match satisfies its pattern's
+formula), and soundness on the project's rules over the fixtures, with the claims unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import regex
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tracker import engine, prefilter
+from tracker.prefilter import Formula, required
+from tracker.ruleset import FLAGS, load_rules
+from tracker.textnorm import normalize
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def satisfied(formula: Formula, text: str) -> bool:
+    """Whether ``text`` contains what ``formula`` asks (the reference for ``prefilter.passes``)."""
+    if formula is None:
+        return True
+    if isinstance(formula, frozenset):
+        return any(atom in text for atom in formula)
+    if formula[0] == "and":
+        return all(satisfied(part, text) for part in formula[1])
+    return any(satisfied(part, text) for part in formula[1])
+
+
+def test_a_literal_and_its_spellings() -> None:
+    assert required("رهين[ةه]", {}) == frozenset({"رهينة", "رهينه"})
+    assert required("(?:ال)?رهائن", {}) == frozenset({"رهائن", "الرهائن"})
+    assert required("اسري \\s+ اسرائيليين", {}) == ("and", (frozenset({"اسري"}), frozenset({"اسرائيليين"})))
+
+
+def test_verbose_spaces_join_a_literal() -> None:
+    assert required("رها ئن", {}) == frozenset({"رهائن"})
+
+
+def test_short_strings_make_no_condition() -> None:
+    # "عن" is everywhere: asking for it would cost and skip nothing
+    assert required("(?:الافراج|اطلاق)\\s+عن", {}) == frozenset({"الافراج", "اطلاق"})
+    assert required("من|عن", {}) is None
+
+
+def test_lookarounds_consume_nothing_so_ask_nothing() -> None:
+    assert required("(?<=سجون\\s)\\uE000+\\s+اسري(?!\\s+فلسطينيين)", {}) == frozenset({"اسري"})
+    assert required("(?<!الاحتلال)\\uE000+", {}) is None
+
+
+def test_optional_and_repeated_pieces() -> None:
+    assert required("(?:اسري){0,2}\\d", {}) is None
+    assert required("(?:اسري)*", {}) is None
+    assert required("(?:اسري)+", {}) == frozenset({"اسري"})
+    assert required("(?:اسري){2,5}?", {}) == frozenset({"اسري"})
+    assert required("اسري{1}", {}) == frozenset({"اسري"})
+
+
+def test_named_lists_and_alternations() -> None:
+    words = {"still": ["لا يزال", "ما زال"]}
+    assert required("\\L<still>\\s+محتجزين", words) == ("and", (frozenset({"لا يزال", "ما زال"}), frozenset({"محتجزين"})))
+    assert required("رهائن|\\L<unknown>", {}) is None  # a list it does not know: anything
+    assert required("(?:رهائن|جثث\\s+قتلي)", {}) == ("or", (frozenset({"رهائن"}), ("and", (frozenset({"جثث"}), frozenset({"قتلي"})))))
+
+
+def test_conditionals_take_either_branch() -> None:
+    # the analysis does not tie a branch to its group: wider than needed, never narrower
+    assert required("(?P<g>ال)?(?(g)اسري|رهائن)", {}) == frozenset({"اسري", "الاسري", "رهائن", "الرهائن"})
+    assert required("(?P<g>ال)?(?(g)اسري)", {}) is None
+
+
+def test_classes_and_any() -> None:
+    assert required("[^\\W\\d_]+اسري", {}) == frozenset({"اسري"})
+    assert required(".اسري", {}) == frozenset({"اسري"})
+    assert required("[ا-ي]سري", {}) == frozenset({"سري"})
+
+
+def test_syntax_it_cannot_read_is_an_error_and_the_engine_asks_nothing() -> None:
+    with pytest.raises(prefilter.PatternSyntaxError):
+        required("(?i)رهائن", {})
+    rule = next(iter(load_rules().rules))
+    fake = type("Rule", (), {"compiled": regex.compile("(?i)رهائن"), "full_id": "x"})()
+    assert engine._formula(fake) is None  # type: ignore[arg-type]
+    assert engine._formula(rule) is not None
+
+
+def test_gates_agree_with_the_formula() -> None:
+    formula = required("(?:الافراج|اطلاق)\\s+\\uE000+\\s+(?:رهائن|جثث\\s+قتلي)", {})
+    bit = {a: 1 << k for k, a in enumerate(sorted(prefilter.atoms(formula)))}
+    gate = prefilter.gate(formula, bit)
+    compiled = prefilter.compile_gate(gate)
+    assert compiled is not None
+    for present in range(1 << len(bit)):
+        words = [a for a, b in bit.items() if present & b]
+        expected = satisfied(formula, " ".join(words))
+        assert prefilter.passes(gate, present) == expected == compiled(present)
+
+
+# Random patterns over a tiny alphabet, so that literals of three letters and more occur often.
+_CHARS = "ابت "
+_literal = st.text(alphabet="ابت", min_size=1, max_size=4)
+
+
+def _regex_pieces() -> st.SearchStrategy[str]:
+    leaf = st.one_of(
+        _literal,
+        st.sampled_from(["[اب]", "[^ت]", ".", "\\s", "\\w", "(?=ا)", "(?<!ب)", "(?!تت)", "(?<=ا)", "\\L<w>"]),
+    )
+    return st.recursive(
+        leaf,
+        lambda inner: st.one_of(
+            st.tuples(inner, inner).map("".join),
+            st.tuples(inner, inner).map(lambda t: f"(?:{t[0]}|{t[1]})"),
+            st.tuples(inner, st.sampled_from(["?", "*", "+", "{2}", "{1,3}", "{0,2}", "??", "+?"])).map(lambda t: f"(?:{t[0]}){t[1]}"),
+            st.tuples(inner, inner, st.integers(0, 10**6)).map(lambda t: f"(?P<g{t[2]}>ب)?(?(g{t[2]}){t[0]}|{t[1]})"),
+            st.tuples(inner, st.integers(0, 10**6)).map(lambda t: f"(?P<h{t[1]}>{t[0]})"),
+        ),
+        max_leaves=8,
+    )
+
+
+_LISTS = {"w": ["ابت", "تاب", "بب"]}
+
+
+@given(pattern=_regex_pieces(), text=st.text(alphabet=_CHARS, max_size=40))
+def test_every_match_satisfies_its_formula(pattern: str, text: str) -> None:
+    try:
+        compiled = regex.compile(pattern, FLAGS, ignore_unused=True, w=_LISTS["w"])
+    except regex.error:
+        return
+    formula = required(pattern, _LISTS)
+    for m in compiled.finditer(text, overlapped=True):
+        assert satisfied(formula, m.group()), (pattern, m.group(), formula)
+
+
+def _fixture_texts() -> list[str]:
+    rules = load_rules()
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "fixtures" / "seeds").glob("*.txt"))]
+    texts += [json.loads(line)["text"] for line in (ROOT / "fixtures" / "scenarios" / "outlets.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += [ex.text for rule in rules.rules for ex in rule.examples]
+    return texts
+
+
+def test_every_rule_match_in_the_fixtures_satisfies_the_rule_formula() -> None:
+    rules = load_rules()
+    formulas = {r.full_id: required(r.compiled.pattern, r.compiled.named_lists) for r in rules.rules}
+    assert sum(f is not None for f in formulas.values()) >= 50  # the filter says something for most rules
+    matched = 0
+    for text in _fixture_texts():
+        masked = engine.prepare(normalize(text).text).masked
+        for rule in rules.rules:
+            for m in rule.compiled.finditer(masked, overlapped=True):
+                matched += 1
+                assert satisfied(formulas[rule.full_id], m.group()), (rule.full_id, m.group())
+    assert matched > 400
+
+
+def test_the_gates_skip_searches_but_no_claim(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.extract import extract_text
+
+    rules = load_rules()
+    texts = _fixture_texts()
+    scanned = [engine.prepare(normalize(t).text) for t in texts]
+    with_gates = [extract_text(t, rules).claims for t in texts]
+    searched = sum(len(spans) for s in scanned for _, spans in engine.search_plan(rules, s))
+    index = engine.requires_index(rules)
+    monkeypatch.setattr(index, "gates", dict.fromkeys(index.gates))
+    without = [extract_text(t, rules).claims for t in texts]
+    searched_without = sum(len(spans) for s in scanned for _, spans in engine.search_plan(rules, s))
+    assert with_gates == without
+    assert sum(map(len, with_gates)) > 300
+    assert searched < 0.9 * searched_without

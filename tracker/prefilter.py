@@ -87,12 +87,6 @@ def _as_formula(info: _Info) -> Formula:
     return info.formula
 
 
-def _concat(a: _Info, b: _Info) -> _Info:
-    if a.exact is not None and b.exact is not None and len(a.exact) * len(b.exact) <= MAX_EXACT:
-        return _Info(frozenset(x + y for x in a.exact for y in b.exact), _and([a.formula, b.formula]))
-    return _Info(None, _and([_as_formula(a), _as_formula(b)]))
-
-
 def _alternate(infos: list[_Info]) -> _Info:
     if all(i.exact is not None for i in infos):
         union = frozenset().union(*(i.exact for i in infos))  # type: ignore[arg-type]
@@ -139,12 +133,15 @@ class _Parser:
         return branches[0] if len(branches) == 1 else _alternate(branches)
 
     def _sequence(self) -> _Info:
-        info = _EMPTY
+        """Pieces in a row: strings spelt out while they stay few (``tail``), the rest ANDed."""
+        done: list[Formula] = []  # formulas of the pieces before the tail
+        tail: frozenset[str] = frozenset({""})
+        exact = True  # no piece has been cut off: the tail spells the whole sequence
         p = self.p
         while True:
             self._skip()
             if self.i >= len(p) or p[self.i] in "|)":
-                return info
+                break
             run = _LITERAL_RUN.match(p, self.i)
             if run is not None and run.end() - run.start() > 1:
                 # a run of plain characters in one step; a quantifier after it takes its last
@@ -152,10 +149,24 @@ class _Parser:
                 after = _SPACE.match(p, end).end()
                 if after < len(p) and p[after] in "*+?{":
                     end -= 1
-                info = _concat(info, _Info(frozenset({p[self.i:end]}), None))
+                piece = _Info(frozenset({p[self.i:end]}), None)
                 self.i = end
+            else:
+                piece = self._quantified(self._atom())
+            done.append(piece.formula)
+            if piece.exact is not None and len(tail) * len(piece.exact) <= MAX_EXACT:
+                tail = frozenset(x + y for x in tail for y in piece.exact)
                 continue
-            info = _concat(info, self._quantified(self._atom()))
+            exact = False
+            done.append(_as_formula(_Info(tail, None)))
+            if piece.exact is not None:
+                tail = piece.exact
+            else:
+                done.append(_as_formula(piece))
+                tail = frozenset({""})
+        if exact:
+            return _Info(tail, _and(done))
+        return _Info(None, _and([*done, _as_formula(_Info(tail, None))]))
 
     def _quantified(self, atom: _Info) -> _Info:
         self._skip()

@@ -91,6 +91,22 @@ def test_syntax_it_cannot_read_is_an_error_and_the_engine_asks_nothing() -> None
     assert engine._formula(rule) is not None
 
 
+def test_groups_pair_up_past_escapes_sets_and_comments() -> None:
+    pattern = "(a\\(b)[)(](?:c # a comment (\n d)"
+    assert prefilter._closing_parens(pattern) == {0: 5, 10: len(pattern) - 1}
+    assert prefilter._closing_parens("(a))") == {}
+    assert prefilter._closing_parens("((a)") == {}
+
+
+def test_the_memo_changes_no_formula() -> None:
+    rules = load_rules()
+    memo: prefilter.Memo = {}
+    for rule in rules.rules:
+        lists = rule.compiled.named_lists
+        assert required(rule.compiled.pattern, lists, memo) == required(rule.compiled.pattern, lists), rule.full_id
+    assert len(memo) > 100
+
+
 def test_gates_agree_with_the_formula() -> None:
     formula = required("(?:الافراج|اطلاق)\\s+\\uE000+\\s+(?:رهائن|جثث\\s+قتلي)", {})
     bit = {a: 1 << k for k, a in enumerate(sorted(prefilter.atoms(formula)))}

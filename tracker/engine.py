@@ -111,7 +111,8 @@ class RequiresIndex:
     """
 
     def __init__(self, rules: list[CompiledRule]) -> None:
-        formulas = {r.full_id: _formula(r) for r in rules}
+        memo: prefilter.Memo = {}
+        formulas = {r.full_id: _formula(r, memo) for r in rules}
         atoms = sorted(set().union(*(prefilter.atoms(f) for f in formulas.values())))
         atom_bit = {a: 1 << k for k, a in enumerate(atoms)}
         words = sorted({w for r in rules for w in r.requires} | set(atoms))
@@ -153,10 +154,10 @@ class RequiresIndex:
         return out
 
 
-def _formula(rule: CompiledRule) -> prefilter.Formula:
+def _formula(rule: CompiledRule, memo: prefilter.Memo | None = None) -> prefilter.Formula:
     """What every match of the rule contains; no condition if the analysis cannot read it."""
     try:
-        return prefilter.required(rule.compiled.pattern, rule.compiled.named_lists)
+        return prefilter.required(rule.compiled.pattern, rule.compiled.named_lists, memo)
     except prefilter.PatternSyntaxError:
         return None
 

@@ -39,6 +39,9 @@ class _Info:
     formula: Formula
 
 
+# Results of groups by their text, shared by the patterns of one rule set.
+Memo = dict[str, _Info]
+
 _LITERAL_RUN = regex.compile(r"[^\s#()\[\]\\|*+?{}.^$]+")
 _SPACE = regex.compile(r"\s*")
 _ANY = _Info(None, None)
@@ -102,10 +105,14 @@ class PatternSyntaxError(ValueError):
 class _Parser:
     """Recursive descent over a VERBOSE ``regex`` pattern, computing ``_Info`` as it goes."""
 
-    def __init__(self, pattern: str, lists: Mapping[str, Collection[str]]) -> None:
+    def __init__(self, pattern: str, lists: Mapping[str, Collection[str]],
+                 memo: Memo | None = None) -> None:
         self.p = pattern
         self.i = 0
         self.lists = lists
+        # Rules share fragments: a group's result is kept by its text (lists are the rule set's).
+        self.memo = memo
+        self.close = _closing_parens(pattern) if memo is not None else {}
 
     def parse(self) -> _Info:
         info = self._alternation()
@@ -217,6 +224,18 @@ class _Parser:
         return _Info(frozenset({c}), None)
 
     def _group(self) -> _Info:
+        start = self.i
+        end = self.close.get(start)
+        if end is None or self.memo is None:
+            return self._parse_group()
+        key = self.p[start:end + 1]
+        info = self.memo.get(key)
+        if info is None:
+            info = self.memo[key] = self._parse_group()
+        self.i = end + 1
+        return info
+
+    def _parse_group(self) -> _Info:
         p = self.p
         self.i += 1
         zero_width = False
@@ -331,9 +350,29 @@ class _Parser:
         return _Info(frozenset({nxt}), None)
 
 
-def required(pattern: str, lists: Mapping[str, Collection[str]]) -> Formula:
-    """The formula every match of ``pattern`` (VERBOSE, with named ``lists``) satisfies."""
-    return _as_formula(_Parser(pattern, lists).parse())
+_PAREN_TOKENS = regex.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\#[^\n]*|[()]", regex.DOTALL)
+
+
+def _closing_parens(pattern: str) -> dict[int, int]:
+    """Where each group of ``pattern`` closes, by where it opens (empty if they do not pair up)."""
+    opens: list[int] = []
+    close: dict[int, int] = {}
+    for m in _PAREN_TOKENS.finditer(pattern):
+        token = m.group()
+        if token == "(":
+            opens.append(m.start())
+        elif token == ")":
+            if not opens:
+                return {}
+            close[opens.pop()] = m.start()
+    return close if not opens else {}
+
+
+def required(pattern: str, lists: Mapping[str, Collection[str]], memo: Memo | None = None) -> Formula:
+    """The formula every match of ``pattern`` (VERBOSE, with named ``lists``) satisfies.
+
+    Patterns analysed with one ``memo`` must share their lists (one rule set's vocabulary)."""
+    return _as_formula(_Parser(pattern, lists, memo).parse())
 
 
 def atoms(formula: Formula) -> set[str]:

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -1001,6 +1002,14 @@ def timeline(con: duckdb.DuckDBPyConnection, f: Filters, series: Series = "publi
 #             high end if it is above day d or above day d+1;
 #   s on d+1: low end  if it is below day d;  high end if (not cumulative) above day d.
 
+# the names behind a group key (``gk``), from ``{names_groups}``
+_GROUP_NAMES = """
+    SELECT DISTINCT hash(metric, COALESCE(subgroup, ''), kind, planned) AS gk, metric, subgroup,
+           COALESCE(subgroup, '') AS subgroup_key, kind, planned
+    FROM {names_groups}
+"""
+
+
 def _ends_sql() -> str:
     """The WITH clause defining ``ends`` (see the comment above), for ``{where}`` on facts."""
     days = {"prev": -1, "same": 0, "next": 1}
@@ -1152,11 +1161,7 @@ ends AS (
 ),
 -- the names behind the integer keys: from the count tables when they exist (a few thousand
 -- rows), else from the filtered claims
-group_names AS (
-    SELECT DISTINCT hash(metric, COALESCE(subgroup, ''), kind, planned) AS gk, metric, subgroup,
-           COALESCE(subgroup, '') AS subgroup_key, kind, planned
-    FROM {{names_groups}}
-),
+group_names AS ({_GROUP_NAMES}),
 voices AS (
     SELECT v.sk, v.ak, s.source || COALESCE(' / ' || a.attributed_to, '') AS voice
     FROM (SELECT DISTINCT sk, ak FROM voice_days) AS v
@@ -1186,19 +1191,30 @@ def _ends(con: duckdb.DuckDBPyConnection, where: str, from_facts: bool = False) 
            bool_and(c.attributed_to IS NULL) AS unattributed
     FROM facts AS c WHERE {where}
     GROUP BY c.gk, c.sk, c.ak, c.as_of, c.value, c.value_low, c.value_high, c.qualifier"""
-    if _has_table(con, KEY_TABLES["attributed_to"]):
-        names = {"names_groups": KEY_TABLES["group"], "names_sources": KEY_TABLES["source"],
-                 "names_attributions": KEY_TABLES["attributed_to"]}
-    else:
-        claims = f"(SELECT * FROM facts AS c WHERE {where})"
-        names = {"names_groups": claims, "names_sources": claims, "names_attributions": claims}
-    return _ENDS.format(statements=statements, **names)
+    return _ENDS.format(statements=statements, **_name_tables(con, where))
 
-_GROUPS = """
+
+def _name_tables(con: duckdb.DuckDBPyConnection, where: str) -> dict[str, str]:
+    """Where the names behind the keys are read: the key tables once they exist, else the claims
+    ``where`` keeps (every key of those claims is named there)."""
+    if _has_table(con, KEY_TABLES["attributed_to"]):
+        return {"names_groups": KEY_TABLES["group"], "names_sources": KEY_TABLES["source"],
+                "names_attributions": KEY_TABLES["attributed_to"]}
+    claims = f"(SELECT * FROM facts AS c WHERE {where})"
+    return {"names_groups": claims, "names_sources": claims, "names_attributions": claims}
+
+
+# A disagreement row from its group (gk, first_day, last_day, n_sources, min_value, max_value,
+# sources) and the group's names (``group_names``)
+_NAMED = """
 SELECT md5(concat_ws('|', n.metric, n.subgroup_key, n.kind, n.planned, g.first_day))[:16] AS conflict_id,
        n.metric, n.subgroup, n.kind, n.planned, g.first_day, g.last_day, g.n_sources, g.min_value,
        g.max_value, (g.max_value - g.min_value) / NULLIF(g.max_value, 0) AS relative_spread, g.sources
-FROM (
+FROM {groups} AS g
+JOIN group_names AS n USING (gk)
+"""
+
+_GROUPS = _NAMED.format(groups="""(
     -- per group and voice (source, with the attribution when there is one) first, so that
     -- ``ends`` is read once; voices are named once per distinct source and attribution
     SELECT gk, first_day, max(last_day) AS last_day, min(min_value) AS min_value, max(max_value) AS max_value,
@@ -1217,9 +1233,285 @@ FROM (
           GROUP BY gk, first_day, sk, ak) AS p
     LEFT JOIN voices USING (sk, ak)
     GROUP BY gk, first_day
-    HAVING count(voice) > 0) AS g
-JOIN group_names AS n USING (gk)
-"""
+    HAVING count(voice) > 0)""")
+
+
+# ---- live disagreements: the same derivation over the filtered statements, in numpy ------------
+#
+# A filter on publishers, attributed sources, qualifiers or text changes which statements exist,
+# so their groups are derived again at each query. Those statements are few (for one metric and
+# three publishers, ~75,000 of 7.7 million at 10 million claims) and the SQL above spent its time
+# planning (~100 ms) and in the fixed costs of its dozen steps, not in the rows. Here one ordered
+# scan reads them, and each step is a reduction over runs of the sorted rows (voice-days, source-
+# days, days): the same derivation as ``_ENDS`` and ``_GROUPS``, step for step. DuckDB then names
+# the groups (``_NAMED``), filters and orders them. One metric and kind at a time: a group never
+# spans two, and the arrays of all claims at once (before the snapshot's tables exist) would not
+# fit beside the snapshot.
+
+_LIVE_COLUMNS = ("gk", "sk", "ak", "day", "value", "low", "high", "low_open", "high_open", "cumulative", "attributed")
+_LIVE_GROUPS = pa.schema([("gk", pa.uint64()), ("first_day", pa.date32()), ("last_day", pa.date32()),
+                          ("n_sources", pa.int64()), ("min_value", pa.float64()), ("max_value", pa.float64()),
+                          ("sources", pa.list_(pa.string()))])
+
+
+@dataclass
+class _Rows:
+    """Statements ordered by group (gk), day, source (sk) and attribution (ak); a bound that
+    is NULL (unbounded) is NaN. Days are days since 1970-01-01."""
+
+    gk: np.ndarray
+    sk: np.ndarray
+    ak: np.ndarray
+    day: np.ndarray
+    value: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    low_open: np.ndarray
+    high_open: np.ndarray
+    cumulative: np.ndarray
+    attributed: np.ndarray
+
+
+def _live_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, params: dict[str, Any]) -> _Rows:
+    """The statements of ``table`` (``statement_rows`` or ``facts``) that ``where`` keeps, in order."""
+    got = con.execute(f"""
+        SELECT c.gk, c.sk, c.ak, CAST(c.as_of - DATE '1970-01-01' AS INTEGER) AS day, c.value,
+               c.value_low AS low, c.value_high AS high,
+               c.qualifier = 'more_than' AS low_open, c.qualifier = 'less_than' AS high_open,
+               c.kind = 'cumulative' AS cumulative, c.attributed_to IS NOT NULL AS attributed
+        FROM {table} AS c WHERE {where}
+        ORDER BY c.gk, c.as_of, c.sk, c.ak""", params).fetchnumpy()
+    cols = {k: np.ma.filled(got[k], np.nan) if k in ("low", "high") else np.asarray(got[k]) for k in _LIVE_COLUMNS}
+    cols["day"] = cols["day"].astype(np.int64)
+    return _Rows(**cols)
+
+
+def _runs(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each run, run of each row) of rows ordered by ``keys``."""
+    new = np.zeros(len(keys[0]), dtype=bool)
+    new[:1] = True
+    for k in keys:
+        new[1:] |= k[1:] != k[:-1]
+    return np.flatnonzero(new), np.cumsum(new) - 1
+
+
+Bound = tuple[np.ndarray, np.ndarray]  # (value, NaN: none; open)
+
+
+def _extreme(v: np.ndarray, is_open: np.ndarray, starts: np.ndarray, run: np.ndarray, highest: bool) -> Bound:
+    """Per run: the highest (or lowest) bound and whether it is open (at a tie, an open bound
+    excludes more: the view compares (value, open) structs)."""
+    best = (np.fmax if highest else np.fmin).reduceat(v, starts)
+    return best, np.logical_or.reduceat(is_open & (v == best[run]), starts)
+
+
+@dataclass
+class _TopTwo:
+    """Per run: the key (source or attribution) with the most extreme bound, that bound, and the
+    next key's bound (NaN: none)."""
+
+    key: np.ndarray
+    v1: np.ndarray
+    o1: np.ndarray
+    v2: np.ndarray
+    o2: np.ndarray
+
+
+def _top_two(bound: Bound, key: np.ndarray, outer: np.ndarray, highest: bool) -> tuple[np.ndarray, _TopTwo]:
+    """(the values of ``outer``, ordered; per value, its two rows with the most extreme bounds)."""
+    v, is_open = bound
+    order = np.lexsort((~is_open, -v if highest else v, outer))  # NaN last; an open bound first at a tie
+    starts, _ = _runs(outer[order])
+    second = np.minimum(starts + 1, len(order) - 1)
+    has2 = np.append(starts[1:], len(order)) > starts + 1
+    first, second = order[starts], order[second]
+    top = _TopTwo(key[first], v[first], is_open[first], np.where(has2, v[second], np.nan), has2 & is_open[second])
+    return outer[first], top
+
+
+def _independent(top: _TopTwo, at: np.ndarray, found: np.ndarray, own: np.ndarray) -> Bound:
+    """The most extreme bound in run ``at`` of ``top`` from a key other than ``own`` (NaN where
+    not ``found``)."""
+    if not len(top.key):
+        return np.full(len(at), np.nan), np.zeros(len(at), dtype=bool)
+    at = np.where(found, at, 0)
+    mine = top.key[at] == own
+    v = np.where(mine, top.v2[at], top.v1[at])
+    return np.where(found, v, np.nan), found & np.where(mine, top.o2[at], top.o1[at])
+
+
+def _stricter(a: Bound, b: Bound, highest: bool) -> Bound:
+    """The more extreme of two bounds (NaN: none); open when the extreme one (either, at a tie) is."""
+    v = (np.fmax if highest else np.fmin)(a[0], b[0])
+    return v, (a[1] & (a[0] == v)) | (b[1] & (b[0] == v))
+
+
+def _thresholds(r: _Rows, runs: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[int, tuple[Bound, Bound]]:
+    """Per voice-day and day offset (-1, 0, 1): the greatest lower and least upper bound of the
+    statements of that day independent of it (another source, or another attribution of its
+    own source when both are attributed): ``by_source`` .. ``thresholds`` of ``_ENDS``.
+    ``runs``: (first row, run of each row) of the voice-days, source-days and days."""
+    (vd_start, vd), (sd_start, sd), (d_start, d) = runs["voice"], runs["source"], runs["day"]
+    lo_s = _extreme(r.low, r.low_open, sd_start, sd, True)  # per source-day
+    hi_s = _extreme(r.high, r.high_open, sd_start, sd, False)
+    lo_v = _extreme(r.low, r.low_open, vd_start, vd, True)  # per voice-day
+    hi_v = _extreme(r.high, r.high_open, vd_start, vd, False)
+    sd_day, sd_sk = d[sd_start], r.sk[sd_start]
+    _, day_lo = _top_two(lo_s, sd_sk, sd_day, True)  # per day: the two most extreme sources
+    _, day_hi = _top_two(hi_s, sd_sk, sd_day, False)
+    att = r.attributed[vd_start]
+    vd_sd, vd_ak = sd[vd_start], r.ak[vd_start]
+    att_sd, att_lo = _top_two((lo_v[0][att], lo_v[1][att]), vd_ak[att], vd_sd[att], True)  # per source-day:
+    _, att_hi = _top_two((hi_v[0][att], hi_v[1][att]), vd_ak[att], vd_sd[att], False)     # its attributions
+    # a source-day as one number (day run, source rank): the attributed ones are found by search
+    sk_rank = np.unique(sd_sk, return_inverse=True)[1].reshape(-1)
+    n_sk = int(sk_rank.max()) + 1
+    att_keys = sd_day[att_sd] * n_sk + sk_rank[att_sd]
+    vd_day, vd_gk, vd_sk, vd_d = r.day[vd_start], r.gk[vd_start], r.sk[vd_start], d[vd_start]
+    d_gk, d_day = r.gk[d_start], r.day[d_start]
+    out = {}
+    for delta in (-1, 0, 1):
+        t = np.clip(vd_d + delta, 0, len(d_start) - 1)
+        ok = (d_gk[t] == vd_gk) & (d_day[t] == vd_day + delta)  # the group has statements that day
+        pos, found = _find(att_keys, t * n_sk + sk_rank[vd_sd])
+        found &= ok & att
+        lo = _stricter(_independent(day_lo, t, ok, vd_sk), _independent(att_lo, pos, found, vd_ak), True)
+        hi = _stricter(_independent(day_hi, t, ok, vd_sk), _independent(att_hi, pos, found, vd_ak), False)
+        out[delta] = (lo, hi)
+    return out
+
+
+def _find(keys: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position of each of ``q`` in the ordered ``keys``, found there)."""
+    if not len(keys):
+        return np.zeros(len(q), dtype=np.int64), np.zeros(len(q), dtype=bool)
+    pos = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
+    return pos, keys[pos] == q
+
+
+def _voice_groups(r: _Rows, known: tuple[dict[int, str | None], dict[int, str | None]]) -> pa.Table:
+    """The groups (``_LIVE_GROUPS``) of the statements ``r``, their voices named from ``known``
+    (``_voice_names``)."""
+    runs = {"voice": _runs(r.gk, r.day, r.sk, r.ak), "source": _runs(r.gk, r.day, r.sk), "day": _runs(r.gk, r.day)}
+    vd_start, vd = runs["voice"]
+    th = _thresholds(r, runs)
+    below = {k: _past(r.high, r.high_open, lo[0][vd], lo[1][vd], True) for k, (lo, _) in th.items()}
+    above = {k: _past(r.low, r.low_open, hi[0][vd], hi[1][vd], False) for k, (_, hi) in th.items()}
+    cum = r.cumulative
+    # ``voice_ends``: as the earlier day of its own group (reaching the next day when it
+    # conflicts with it), as the later day of the group of the day before
+    reach = (~cum & below[1]) | above[1]
+    first_end = below[0] | above[0] | reach
+    later_end = below[-1] | (~cum & above[-1])
+    f_min, f_max = (red.reduceat(np.where(first_end, r.value, np.nan), vd_start) for red in (np.fmin, np.fmax))
+    l_min, l_max = (red.reduceat(np.where(later_end, r.value, np.nan), vd_start) for red in (np.fmin, np.fmax))
+    f_reach = np.logical_or.reduceat(reach, vd_start)
+    a, b = ~np.isnan(f_min), ~np.isnan(l_min)
+    day = r.day[vd_start]
+    gk = np.concatenate([r.gk[vd_start][a], r.gk[vd_start][b]])
+    first = np.concatenate([day[a], day[b] - 1])
+    last = np.concatenate([day[a] + f_reach[a], day[b]])
+    lo = np.concatenate([f_min[a], l_min[b]])
+    hi = np.concatenate([f_max[a], l_max[b]])
+    voice, names = _voices(r.sk[vd_start], r.ak[vd_start], known)
+    who = np.concatenate([voice[a], voice[b]])
+    return _group_table(gk, first, last, lo, hi, who, names)
+
+
+def _past(mine: np.ndarray, mine_open: np.ndarray, bound: np.ndarray, bound_open: np.ndarray,
+          below: bool) -> np.ndarray:
+    """Statements whose upper bound lies below a lower bound (``below``; else whose lower bound
+    lies above an upper bound): wholly, or at the same number when either side is open."""
+    beyond = mine < bound if below else mine > bound
+    return beyond | ((mine == bound) & (mine_open | bound_open))
+
+
+def _group_table(gk: np.ndarray, first: np.ndarray, last: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                 who: np.ndarray, names: list[str]) -> pa.Table:
+    """Per (gk, first day): the last day, lowest and highest figure, and the distinct named
+    voices; groups with no named voice are left out (the view's HAVING)."""
+    if not len(gk):
+        return _LIVE_GROUPS.empty_table()
+    order = np.lexsort((who, first, gk))
+    gk, first, last, lo, hi, who = (x[order] for x in (gk, first, last, lo, hi, who))
+    starts, run = _runs(gk, first)
+    distinct = (who >= 0) & np.append(True, (who[1:] != who[:-1]) | (run[1:] != run[:-1]))
+    n = np.add.reduceat(distinct.astype(np.int64), starts)
+    keep = n > 0
+    offsets = np.append(0, np.cumsum(n[keep])).astype(np.int32)
+    sources = pa.ListArray.from_arrays(pa.array(offsets), pa.array(names, pa.string()).take(pa.array(who[distinct])))
+    return pa.table([pa.array(gk[starts][keep], pa.uint64()),
+                     pa.array(first[starts][keep].astype(np.int32), pa.date32()),
+                     pa.array(np.maximum.reduceat(last, starts)[keep].astype(np.int32), pa.date32()),
+                     pa.array(n[keep]),
+                     pa.array(np.minimum.reduceat(lo, starts)[keep]),
+                     pa.array(np.maximum.reduceat(hi, starts)[keep]),
+                     sources], schema=_LIVE_GROUPS)
+
+
+def _voice_names(con: duckdb.DuckDBPyConnection, names: dict[str, str],
+                 params: dict[str, Any]) -> tuple[dict[int, str | None], dict[int, str | None]]:
+    """(source by key, attribution by key) from the name tables (``_name_tables``)."""
+    rows = con.execute(f"""
+        SELECT 0, hash(source), source FROM (SELECT DISTINCT source FROM {names['names_sources']})
+        UNION ALL
+        SELECT 1, hash(attributed_to), attributed_to FROM (SELECT DISTINCT attributed_to FROM {names['names_attributions']})""",
+                       params).fetchall()
+    sources = {k: v for t, k, v in rows if t == 0}
+    return sources, {k: v for t, k, v in rows if t == 1}
+
+
+def _voices(sk: np.ndarray, ak: np.ndarray, known: tuple[dict[int, str | None], dict[int, str | None]]
+            ) -> tuple[np.ndarray, list[str]]:
+    """Per voice-day, the rank of its voice ("source / attribution", or the source alone) among
+    the sorted names (-1: unnamed), and the names (VARCHAR order is code point order)."""
+    pairs, inverse = np.unique(np.stack([sk, ak], axis=1), axis=0, return_inverse=True)
+    sources, attributions = known
+    voice: list[str | None] = []
+    for s, a in pairs.tolist():  # as the SQL's inner joins and ||: no name when either is missing
+        src = sources.get(s)
+        voice.append(None if src is None or a not in attributions
+                     else src + ("" if attributions[a] is None else " / " + str(attributions[a])))
+    names = sorted({v for v in voice if v is not None})
+    rank = {v: k for k, v in enumerate(names)}
+    ranks = np.array([rank.get(v, -1) if v is not None else -1 for v in voice], dtype=np.int64)
+    return ranks[inverse.reshape(-1)], names
+
+
+def _live_partitions(con: duckdb.DuckDBPyConnection, f: Filters, w: Where) -> list[tuple[str, str]]:
+    """The (metric, kind) pairs the filters can keep, from the key table (else the claims)."""
+    if f.metric is not None and f.kind is not None:
+        return [(f.metric, f.kind)]
+    if _has_table(con, KEY_TABLES["group"]):
+        return con.execute(f"""SELECT DISTINCT metric, kind FROM {KEY_TABLES['group']}
+            WHERE ($m IS NULL OR metric = $m) AND ($k IS NULL OR kind = $k) ORDER BY ALL""",
+                           {"m": f.metric, "k": f.kind}).fetchall()
+    return con.execute(f"SELECT DISTINCT c.metric, c.kind FROM facts AS c WHERE {w.sql} ORDER BY ALL", w.params).fetchall()
+
+
+def _live_disagreements(con: duckdb.DuckDBPyConnection, f: Filters, tail: str, params: dict[str, Any],
+                        shown: str) -> pd.DataFrame:
+    """``disagreements`` computed from the claims ``f`` keeps (see the comment above)."""
+    w = _live_where(f)
+    g = _group_where(f)
+    table = "facts" if f.search.strip() or not _has_table(con, STATEMENT_TABLE) else STATEMENT_TABLE
+    names = _name_tables(con, w.sql)
+    from_claims = names["names_groups"] != KEY_TABLES["group"]
+    known = _voice_names(con, names, w.params if from_claims else {})
+    parts = []
+    for metric, kind in _live_partitions(con, f, w):
+        r = _live_rows(con, table, f"{w.sql} AND c.metric = $part_metric AND c.kind = $part_kind",
+                       {**w.params, "part_metric": metric, "part_kind": kind})
+        if len(r.gk):
+            parts.append(_voice_groups(r, known))
+    groups = pa.concat_tables(parts) if parts else _LIVE_GROUPS.empty_table()
+    con.register("live_groups", groups)
+    try:
+        return _df(con, f"""WITH group_names AS ({_GROUP_NAMES.format(**names)})
+            SELECT * REPLACE (sources{shown} AS sources) FROM ({_NAMED.format(groups='live_groups')}) AS g
+            WHERE {g.sql}{tail}""", {**params, **g.params, **(w.params if from_claims else {})})
+    finally:
+        con.unregister("live_groups")
 
 
 def _claim_level(f: Filters) -> bool:
@@ -1297,10 +1589,7 @@ def disagreements(con: duckdb.DuckDBPyConnection, f: Filters, limit: int | None 
             SELECT * EXCLUDE ({col}), CAST(json({col}) AS VARCHAR[]){shown} AS sources
             FROM (SELECT * EXCLUDE (sources_json, sources_shown_json), {col} FROM conflict_groups AS g
                   WHERE {g.sql}{tail}){_ORDER}""", {**params, **g.params})
-    w = _live_where(f)
-    return _df(con, _ends(con, w.sql, from_facts=bool(f.search.strip())) + f"""
-        SELECT * REPLACE (sources{shown} AS sources) FROM ({_GROUPS}) AS g WHERE {g.sql}{tail}""",
-               {**params, **w.params, **g.params})
+    return _live_disagreements(con, f, tail, params, shown)
 
 
 def disagreement_claims(con: duckdb.DuckDBPyConnection, f: Filters, row: dict[str, Any],

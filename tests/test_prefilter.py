@@ -87,8 +87,8 @@ def test_syntax_it_cannot_read_is_an_error_and_the_engine_asks_nothing() -> None
         required("(?i)رهائن", {})
     rule = next(iter(load_rules().rules))
     fake = type("Rule", (), {"compiled": regex.compile("(?i)رهائن"), "full_id": "x"})()
-    assert engine._formula(fake) is None  # type: ignore[arg-type]
-    assert engine._formula(rule) is not None
+    assert engine._analyse(fake) == (None, None)  # type: ignore[arg-type]
+    assert engine._analyse(rule)[0] is not None
 
 
 def test_groups_pair_up_past_escapes_sets_and_comments() -> None:
@@ -151,9 +151,10 @@ def test_every_match_satisfies_its_formula(pattern: str, text: str) -> None:
         compiled = regex.compile(pattern, FLAGS, ignore_unused=True, w=_LISTS["w"])
     except regex.error:
         return
-    formula = required(pattern, _LISTS)
+    formula, starts = prefilter.analyse(pattern, _LISTS)
     for m in compiled.finditer(text, overlapped=True):
         assert satisfied(formula, m.group()), (pattern, m.group(), formula)
+        assert starts is None or m.group().startswith(tuple(starts)), (pattern, m.group(), starts)
 
 
 def _fixture_texts() -> list[str]:
@@ -166,30 +167,49 @@ def _fixture_texts() -> list[str]:
 
 def test_every_rule_match_in_the_fixtures_satisfies_the_rule_formula() -> None:
     rules = load_rules()
-    formulas = {r.full_id: required(r.compiled.pattern, r.compiled.named_lists) for r in rules.rules}
-    assert sum(f is not None for f in formulas.values()) >= 50  # the filter says something for most rules
+    analysed = {r.full_id: prefilter.analyse(r.compiled.pattern, r.compiled.named_lists) for r in rules.rules}
+    assert all(f is not None for f, _ in analysed.values())  # the filter says something for every rule
+    assert sum(starts is not None for _, starts in analysed.values()) >= 25
     matched = 0
     for text in _fixture_texts():
         masked = engine.prepare(normalize(text).text).masked
         for rule in rules.rules:
+            formula, starts = analysed[rule.full_id]
             for m in rule.compiled.finditer(masked, overlapped=True):
                 matched += 1
-                assert satisfied(formulas[rule.full_id], m.group()), (rule.full_id, m.group())
+                assert satisfied(formula, m.group()), (rule.full_id, m.group())
+                assert starts is None or m.group().startswith(tuple(starts)), (rule.full_id, m.group())
     assert matched > 400
 
 
-def test_the_gates_skip_searches_but_no_claim(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_search_starts_at_the_first_word_a_match_can_start_with() -> None:
+    rules = load_rules()
+    text = "قالت مصادر إن الجيش أعلن إعادة 3 رهائن"
+    scanned = engine.prepare(normalize(text).text)
+    plan = {rule.full_id: spans for rule, spans in engine.search_plan(rules, scanned)}
+    start = scanned.text.index("اعادة")
+    assert plan["hostages.released"] == [(start, len(scanned.text))]
+    assert not engine.requires_index(rules).anchored["hostages.held-in-gaza"]
+
+
+def test_the_gates_and_starts_skip_searches_but_no_claim(monkeypatch: pytest.MonkeyPatch) -> None:
     from tracker.extract import extract_text
 
     rules = load_rules()
     texts = _fixture_texts()
     scanned = [engine.prepare(normalize(t).text) for t in texts]
     with_gates = [extract_text(t, rules).claims for t in texts]
-    searched = sum(len(spans) for s in scanned for _, spans in engine.search_plan(rules, s))
+    def searched() -> tuple[int, int]:
+        plans = [spans for s in scanned for _, spans in engine.search_plan(rules, s)]
+        return sum(map(len, plans)), sum(b - a for spans in plans for a, b in spans)
+
+    spans, chars = searched()
     index = engine.requires_index(rules)
     monkeypatch.setattr(index, "gates", dict.fromkeys(index.gates))
+    monkeypatch.setattr(index, "anchored", dict.fromkeys(index.anchored, False))
     without = [extract_text(t, rules).claims for t in texts]
-    searched_without = sum(len(spans) for s in scanned for _, spans in engine.search_plan(rules, s))
+    spans_without, chars_without = searched()
     assert with_gates == without
     assert sum(map(len, with_gates)) > 300
-    assert searched < 0.9 * searched_without
+    assert spans < 0.9 * spans_without
+    assert chars < 0.8 * chars_without

@@ -105,39 +105,52 @@ def needs_sentences(rule: CompiledRule) -> bool:
 class RequiresIndex:
     """What a rule needs before its regex is worth running, for every rule at once.
 
-    Two necessary conditions, both read from one Aho-Corasick pass over the text: one of the
-    rule's ``requires`` words, and the formula of literals every match of its pattern contains
-    (``tracker.prefilter``). A span that fails either cannot hold a match, so it is not searched.
+    Three necessary conditions, all read from one Aho-Corasick pass over the text: one of the
+    rule's ``requires`` words, the formula of literals every match of its pattern contains, and,
+    for rules whose every match starts with one of a few words, such a word: a search starts at
+    the first of them (``tracker.prefilter``). A span that fails cannot hold a match, so it is
+    not searched, and no match can start before that first word.
     """
 
     def __init__(self, rules: list[CompiledRule]) -> None:
         memo: prefilter.Memo = {}
-        formulas = {r.full_id: _formula(r, memo) for r in rules}
-        atoms = sorted(set().union(*(prefilter.atoms(f) for f in formulas.values())))
+        analysed = {r.full_id: _analyse(r, memo) for r in rules}
+        atoms = sorted(set().union(*(prefilter.atoms(f) for f, _ in analysed.values())))
         atom_bit = {a: 1 << k for k, a in enumerate(atoms)}
-        words = sorted({w for r in rules for w in r.requires} | set(atoms))
+        firsts = {w for _, starts in analysed.values() for w in starts or ()}
+        words = sorted({w for r in rules for w in r.requires} | set(atoms) | firsts)
         self._automaton = ahocorasick_rs.AhoCorasick(words) if words else None
         rule_bits = {w: 0 for w in words}
+        starting: dict[str, list[int]] = {w: [] for w in words}  # word -> rules whose matches may start with it
         self.free = 0  # rules without requires: always searched
         for i, r in enumerate(rules):
             for w in r.requires:
                 rule_bits[w] |= 1 << i
             if not r.requires:
                 self.free |= 1 << i
+            for w in analysed[r.full_id][1] or ():
+                starting[w].append(i)
         self._bits = [(rule_bits[w], atom_bit.get(w, 0)) for w in words]
-        self.gates = {r.full_id: prefilter.compile_gate(prefilter.gate(formulas[r.full_id], atom_bit)) for r in rules}
+        self._starting = [tuple(starting[w]) for w in words]
+        self.gates = {r.full_id: prefilter.compile_gate(prefilter.gate(analysed[r.full_id][0], atom_bit)) for r in rules}
+        self.anchored = {r.full_id: analysed[r.full_id][1] is not None for r in rules}
         self.rules = [(1 << i, r, needs_sentences(r)) for i, r in enumerate(rules)]
         self.any_sentences = any(whole for _, _, whole in self.rules)
         self.order = {r.full_id: i for i, r in enumerate(rules)}  # rule order, for sorting matches
         self.whole = {r.full_id: whole for _, r, whole in self.rules}
 
-    def masks(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    def find(self, text: str) -> list[tuple[int, int, int]]:
+        """Every word of the index in ``text``: (start, end, word number), by start."""
+        if self._automaton is None:
+            return []
+        return sorted((a, b, w) for w, a, b in self._automaton.find_matches_as_indexes(text, overlapping=True))
+
+    def masks(self, found: list[tuple[int, int, int]], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """For each span: the bit set of the rules whose requires are met inside it, and the bit
         set of the formula atoms found inside it."""
         if self._automaton is None:
             return [(self.free, 0)] * len(spans)
         bits = self._bits
-        found = sorted((a, b, w) for w, a, b in self._automaton.find_matches_as_indexes(text, overlapping=True))
         starts = [a for a, _, _ in found]
         out = []
         for a, b in spans:
@@ -153,13 +166,33 @@ class RequiresIndex:
             out.append((rules, atoms))
         return out
 
+    def starts(self, found: list[tuple[int, int, int]]) -> dict[int, list[tuple[int, int]]]:
+        """For each rule (by number) whose matches start with one of its words: where they occur."""
+        out: dict[int, list[tuple[int, int]]] = {}
+        starting = self._starting
+        for s, e, w in found:
+            for i in starting[w]:
+                out.setdefault(i, []).append((s, e))
+        return out
 
-def _formula(rule: CompiledRule, memo: prefilter.Memo | None = None) -> prefilter.Formula:
-    """What every match of the rule contains; no condition if the analysis cannot read it."""
+
+def _first_start(places: list[tuple[int, int]], a: int, b: int) -> int | None:
+    """The first of ``places`` (by start) lying wholly inside ``[a, b)``."""
+    for s, e in places[bisect_left(places, (a, -1)):]:
+        if s >= b:
+            return None
+        if e <= b:
+            return s
+    return None
+
+
+def _analyse(rule: CompiledRule, memo: prefilter.Memo | None = None) -> tuple[prefilter.Formula, frozenset[str] | None]:
+    """What every match of the rule contains and may start with; nothing if the analysis cannot
+    read the pattern."""
     try:
-        return prefilter.required(rule.compiled.pattern, rule.compiled.named_lists, memo)
+        return prefilter.analyse(rule.compiled.pattern, rule.compiled.named_lists, memo)
     except prefilter.PatternSyntaxError:
-        return None
+        return None, None
 
 
 def requires_index(ruleset: RuleSet) -> RequiresIndex:
@@ -172,18 +205,24 @@ def requires_index(ruleset: RuleSet) -> RequiresIndex:
 
 def search_plan(ruleset: RuleSet, scanned: Scanned) -> list[tuple[CompiledRule, list[tuple[int, int]]]]:
     """Each rule with the spans it searches: windows around numbers (or whole sentences), kept
-    only where one of its ``requires`` words is present."""
+    only where the rule's conditions hold (``RequiresIndex``), from the first place a match can
+    start."""
     windows = number_windows(scanned)
     sentences = scanned.sentences.spans
     index = requires_index(ruleset)
-    masks = index.masks(scanned.masked, windows + sentences if index.any_sentences else windows)
+    found = index.find(scanned.masked)
+    masks = index.masks(found, windows + sentences if index.any_sentences else windows)
     window_masks, sentence_masks = masks[:len(windows)], masks[len(windows):]
+    starts = index.starts(found)
     plan = []
-    for bit, rule, whole in index.rules:
+    for number, (bit, rule, whole) in enumerate(index.rules):
         spans, span_masks = (sentences, sentence_masks) if whole else (windows, window_masks)
         gate = index.gates[rule.full_id]
         chosen = [span for span, (rules, atoms) in zip(spans, span_masks)
                   if rules & bit and (gate is None or gate(atoms))]
+        if chosen and index.anchored[rule.full_id]:
+            places = starts.get(number, [])
+            chosen = [(first, b) for a, b in chosen if (first := _first_start(places, a, b)) is not None]
         if chosen:
             plan.append((rule, chosen))
     return plan

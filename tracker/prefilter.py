@@ -33,10 +33,19 @@ _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "
 
 @dataclass(frozen=True, slots=True)
 class _Info:
-    """What a piece of pattern matches: every string, when few (``exact``), and a formula."""
+    """What a piece of pattern matches: every string, when few (``exact``), a formula, and the
+    strings one of which every match of it begins with (``first``, when ``exact`` does not say)."""
 
     exact: frozenset[str] | None
     formula: Formula
+    first: frozenset[str] | None = None
+
+
+def _first(info: _Info) -> frozenset[str] | None:
+    """Strings one of which begins every match of ``info`` (None: unknown, or it may be empty)."""
+    if info.exact is not None:
+        return info.exact if "" not in info.exact else None
+    return info.first
 
 
 # Results of groups by their text, shared by the patterns of one rule set.
@@ -95,7 +104,9 @@ def _alternate(infos: list[_Info]) -> _Info:
         union = frozenset().union(*(i.exact for i in infos))  # type: ignore[arg-type]
         if len(union) <= MAX_EXACT:
             return _Info(union, _or([i.formula for i in infos]) if all(i.formula is not None for i in infos) else None)
-    return _Info(None, _or([_as_formula(i) for i in infos]))
+    firsts = [_first(i) for i in infos]
+    first = None if any(f is None for f in firsts) else frozenset().union(*firsts)  # type: ignore[arg-type]
+    return _Info(None, _or([_as_formula(i) for i in infos]), first)
 
 
 class PatternSyntaxError(ValueError):
@@ -144,6 +155,8 @@ class _Parser:
         done: list[Formula] = []  # formulas of the pieces before the tail
         tail: frozenset[str] = frozenset({""})
         exact = True  # no piece has been cut off: the tail spells the whole sequence
+        first: frozenset[str] | None = None
+        leading = True  # no piece that consumes text seen yet
         p = self.p
         while True:
             self._skip()
@@ -160,6 +173,9 @@ class _Parser:
                 self.i = end
             else:
                 piece = self._quantified(self._atom())
+            if leading and piece.exact != _EMPTY.exact:
+                leading = False
+                first = _first(piece)
             done.append(piece.formula)
             if piece.exact is not None and len(tail) * len(piece.exact) <= MAX_EXACT:
                 tail = frozenset(x + y for x in tail for y in piece.exact)
@@ -173,7 +189,7 @@ class _Parser:
                 tail = frozenset({""})
         if exact:
             return _Info(tail, _and(done))
-        return _Info(None, _and([*done, _as_formula(_Info(tail, None))]))
+        return _Info(None, _and([*done, _as_formula(_Info(tail, None))]), first)
 
     def _quantified(self, atom: _Info) -> _Info:
         self._skip()
@@ -201,7 +217,7 @@ class _Parser:
         self._lazy_or_possessive()
         if low == 0:
             return _Info(atom.exact | {""} if atom.exact is not None and c == "?" else None, None)
-        return _Info(None, _as_formula(atom))
+        return _Info(None, _as_formula(atom), _first(atom))
 
     def _lazy_or_possessive(self) -> None:
         if self.i < len(self.p) and self.p[self.i] in "?+":
@@ -327,7 +343,7 @@ class _Parser:
             exact = frozenset(words)
             if len(exact) <= MAX_EXACT:
                 return _Info(exact, None)
-            return _Info(None, exact if all(len(w) >= MIN_ATOM for w in exact) else None)
+            return _Info(None, exact if all(len(w) >= MIN_ATOM for w in exact) else None, exact)
         if nxt == "u":
             c = chr(int(p[self.i:self.i + 4], 16))
             self.i += 4
@@ -372,7 +388,18 @@ def required(pattern: str, lists: Mapping[str, Collection[str]], memo: Memo | No
     """The formula every match of ``pattern`` (VERBOSE, with named ``lists``) satisfies.
 
     Patterns analysed with one ``memo`` must share their lists (one rule set's vocabulary)."""
-    return _as_formula(_Parser(pattern, lists, memo).parse())
+    return analyse(pattern, lists, memo)[0]
+
+
+def analyse(pattern: str, lists: Mapping[str, Collection[str]],
+            memo: Memo | None = None) -> tuple[Formula, frozenset[str] | None]:
+    """``required``, and the strings one of which every match starts with when all are at least
+    ``MIN_ATOM`` long (a search may then start at the first of them: nothing matches before)."""
+    info = _Parser(pattern, lists, memo).parse()
+    starts = _first(info)
+    if starts is not None and not all(len(w) >= MIN_ATOM for w in starts):
+        starts = None
+    return _as_formula(info), starts
 
 
 def atoms(formula: Formula) -> set[str]:

@@ -10,6 +10,7 @@ away is reported and the others go on.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import ahocorasick_rs
@@ -121,7 +122,7 @@ class RequiresIndex:
         words = sorted({w for r in rules for w in r.requires} | set(atoms) | firsts)
         self._automaton = ahocorasick_rs.AhoCorasick(words) if words else None
         rule_bits = {w: 0 for w in words}
-        starting: dict[str, list[int]] = {w: [] for w in words}  # word -> rules whose matches may start with it
+        start_bits = {w: 0 for w in words}  # word -> rules whose every match starts with one of their words
         self.free = 0  # rules without requires: always searched
         for i, r in enumerate(rules):
             for w in r.requires:
@@ -129,15 +130,19 @@ class RequiresIndex:
             if not r.requires:
                 self.free |= 1 << i
             for w in analysed[r.full_id][1] or ():
-                starting[w].append(i)
+                start_bits[w] |= 1 << i
         self._bits = [(rule_bits[w], atom_bit.get(w, 0)) for w in words]
-        self._starting = [tuple(starting[w]) for w in words]
-        self.gates = {r.full_id: prefilter.compile_gate(prefilter.gate(analysed[r.full_id][0], atom_bit)) for r in rules}
-        self.anchored = {r.full_id: analysed[r.full_id][1] is not None for r in rules}
+        self._start_bits = [start_bits[w] for w in words]
+        self._gates = [prefilter.compile_gate(prefilter.gate(analysed[r.full_id][0], atom_bit)) for r in rules]
+        self._anchored = sum(1 << i for i, r in enumerate(rules) if analysed[r.full_id][1] is not None)
         self.rules = [(1 << i, r, needs_sentences(r)) for i, r in enumerate(rules)]
-        self.any_sentences = any(whole for _, _, whole in self.rules)
+        self.whole_bits = sum(bit for bit, _, whole in self.rules if whole)
         self.order = {r.full_id: i for i, r in enumerate(rules)}  # rule order, for sorting matches
         self.whole = {r.full_id: whole for _, r, whole in self.rules}
+
+    def anchored(self, full_id: str) -> bool:
+        """Whether the rule's every match starts with one of a few words (its search starts there)."""
+        return bool(self._anchored >> self.order[full_id] & 1)
 
     def find(self, text: str) -> list[tuple[int, int, int]]:
         """Every word of the index in ``text``: (start, end, word number), by start."""
@@ -145,16 +150,15 @@ class RequiresIndex:
             return []
         return sorted((a, b, w) for w, a, b in self._automaton.find_matches_as_indexes(text, overlapping=True))
 
-    def masks(self, found: list[tuple[int, int, int]], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        """For each span: the bit set of the rules whose requires are met inside it, and the bit
-        set of the formula atoms found inside it."""
-        if self._automaton is None:
-            return [(self.free, 0)] * len(spans)
-        bits = self._bits
+    def spans(self, found: list[tuple[int, int, int]], spans: list[tuple[int, int]],
+              allowed: int) -> Iterator[tuple[int, tuple[int, int]]]:
+        """(rule number, span to search) for every span and every rule of the bit set ``allowed``
+        whose conditions hold in it; an anchored rule's span starts at its first start word."""
+        bits, starting, gates, anchored = self._bits, self._start_bits, self._gates, self._anchored
         starts = [a for a, _, _ in found]
-        out = []
         for a, b in spans:
-            rules, atoms = self.free, 0
+            rules, atoms, seen = self.free, 0, 0
+            first: dict[int, int] = {}  # rule bit -> where its first start word begins
             for k in range(bisect_left(starts, a), len(found)):
                 s, e, w = found[k]
                 if s >= b:
@@ -163,27 +167,26 @@ class RequiresIndex:
                     rule_bits, atom_bit = bits[w]
                     rules |= rule_bits
                     atoms |= atom_bit
-            out.append((rules, atoms))
-        return out
-
-    def starts(self, found: list[tuple[int, int, int]]) -> dict[int, list[tuple[int, int]]]:
-        """For each rule (by number) whose matches start with one of its words: where they occur."""
-        out: dict[int, list[tuple[int, int]]] = {}
-        starting = self._starting
-        for s, e, w in found:
-            for i in starting[w]:
-                out.setdefault(i, []).append((s, e))
-        return out
-
-
-def _first_start(places: list[tuple[int, int]], a: int, b: int) -> int | None:
-    """The first of ``places`` (by start) lying wholly inside ``[a, b)``."""
-    for s, e in places[bisect_left(places, (a, -1)):]:
-        if s >= b:
-            return None
-        if e <= b:
-            return s
-    return None
+                    new = starting[w] & ~seen
+                    if new:
+                        seen |= new
+                        while new:
+                            low = new & -new
+                            first[low] = s
+                            new ^= low
+            todo = rules & allowed
+            while todo:  # each rule of the set, lowest bit first
+                low = todo & -todo
+                todo ^= low
+                number = low.bit_length() - 1
+                gate = gates[number]
+                if gate is not None and not gate(atoms):
+                    continue
+                if low & anchored:
+                    if low in first:
+                        yield number, (first[low], b)
+                else:
+                    yield number, (a, b)
 
 
 def _analyse(rule: CompiledRule, memo: prefilter.Memo | None = None) -> tuple[prefilter.Formula, frozenset[str] | None]:
@@ -206,26 +209,17 @@ def requires_index(ruleset: RuleSet) -> RequiresIndex:
 def search_plan(ruleset: RuleSet, scanned: Scanned) -> list[tuple[CompiledRule, list[tuple[int, int]]]]:
     """Each rule with the spans it searches: windows around numbers (or whole sentences), kept
     only where the rule's conditions hold (``RequiresIndex``), from the first place a match can
-    start."""
-    windows = number_windows(scanned)
-    sentences = scanned.sentences.spans
+    start; in rule order."""
     index = requires_index(ruleset)
     found = index.find(scanned.masked)
-    masks = index.masks(found, windows + sentences if index.any_sentences else windows)
-    window_masks, sentence_masks = masks[:len(windows)], masks[len(windows):]
-    starts = index.starts(found)
-    plan = []
-    for number, (bit, rule, whole) in enumerate(index.rules):
-        spans, span_masks = (sentences, sentence_masks) if whole else (windows, window_masks)
-        gate = index.gates[rule.full_id]
-        chosen = [span for span, (rules, atoms) in zip(spans, span_masks)
-                  if rules & bit and (gate is None or gate(atoms))]
-        if chosen and index.anchored[rule.full_id]:
-            places = starts.get(number, [])
-            chosen = [(first, b) for a, b in chosen if (first := _first_start(places, a, b)) is not None]
-        if chosen:
-            plan.append((rule, chosen))
-    return plan
+    chosen: dict[int, list[tuple[int, int]]] = {}
+    everything = (1 << len(index.rules)) - 1
+    for number, span in index.spans(found, number_windows(scanned), everything & ~index.whole_bits):
+        chosen.setdefault(number, []).append(span)
+    if index.whole_bits:
+        for number, span in index.spans(found, scanned.sentences.spans, index.whole_bits):
+            chosen.setdefault(number, []).append(span)
+    return [(index.rules[number][1], chosen[number]) for number in sorted(chosen)]
 
 
 def claimed_numbers(match: Match, numbers: dict[int, RawNumber]) -> list[int]:

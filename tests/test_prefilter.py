@@ -214,3 +214,21 @@ def test_the_gates_and_starts_skip_searches_but_no_claim(monkeypatch: pytest.Mon
     assert sum(map(len, with_gates)) > 300
     assert spans < 0.9 * spans_without
     assert chars < 0.8 * chars_without
+
+
+def test_a_pattern_without_verbose_keeps_its_spaces_and_hashes() -> None:
+    assert required("وفقا ل(?:ـ)?", {}, verbose=False) == frozenset({"وفقا ل", "وفقا لـ"})
+    assert required("رقم #1", {}, verbose=False) == frozenset({"رقم #1"})
+    assert required("وفقا ل", {}) == frozenset({"وفقال"})  # VERBOSE: the space is not a character
+
+
+def test_attribution_finds_the_same_sources_when_it_skips_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker import attribution
+    from tracker.sentences import sentence_spans
+
+    texts = [normalize(t).text for t in _fixture_texts()]
+    spans = [(t, a, b) for t in texts for a, b in sentence_spans(t)]
+    gated = [attribution.sources(t, a, b) for t, a, b in spans]
+    monkeypatch.setattr(attribution, "_NEEDS", [None] * len(attribution._PATTERNS))
+    assert gated == [attribution.sources(t, a, b) for t, a, b in spans]
+    assert sum(map(len, gated)) > 100

@@ -51,7 +51,8 @@ def _first(info: _Info) -> frozenset[str] | None:
 # Results of groups by their text, shared by the patterns of one rule set.
 Memo = dict[str, _Info]
 
-_LITERAL_RUN = regex.compile(r"[^\s#()\[\]\\|*+?{}.^$]+")
+_LITERAL_RUN = regex.compile(r"[^\s#()\[\]\\|*+?{}.^$]+")  # VERBOSE: spaces and "#" are syntax
+_PLAIN_RUN = regex.compile(r"[^()\[\]\\|*+?{}.^$]+")
 _SPACE = regex.compile(r"\s*")
 _ANY = _Info(None, None)
 _EMPTY = _Info(frozenset({""}), None)
@@ -117,13 +118,15 @@ class _Parser:
     """Recursive descent over a VERBOSE ``regex`` pattern, computing ``_Info`` as it goes."""
 
     def __init__(self, pattern: str, lists: Mapping[str, Collection[str]],
-                 memo: Memo | None = None) -> None:
+                 memo: Memo | None = None, verbose: bool = True) -> None:
         self.p = pattern
         self.i = 0
         self.lists = lists
+        self.verbose = verbose
+        self.run = _LITERAL_RUN if verbose else _PLAIN_RUN
         # Rules share fragments: a group's result is kept by its text (lists are the rule set's).
         self.memo = memo
-        self.close = _closing_parens(pattern) if memo is not None else {}
+        self.close = _closing_parens(pattern, verbose) if memo is not None else {}
 
     def parse(self) -> _Info:
         info = self._alternation()
@@ -132,6 +135,8 @@ class _Parser:
         return info
 
     def _skip(self) -> None:
+        if not self.verbose:
+            return
         p, n = self.p, len(self.p)
         while self.i < n:
             c = p[self.i]
@@ -162,11 +167,11 @@ class _Parser:
             self._skip()
             if self.i >= len(p) or p[self.i] in "|)":
                 break
-            run = _LITERAL_RUN.match(p, self.i)
+            run = self.run.match(p, self.i)
             if run is not None and run.end() - run.start() > 1:
                 # a run of plain characters in one step; a quantifier after it takes its last
                 end = run.end()
-                after = _SPACE.match(p, end).end()
+                after = _SPACE.match(p, end).end() if self.verbose else end
                 if after < len(p) and p[after] in "*+?{":
                     end -= 1
                 piece = _Info(frozenset({p[self.i:end]}), None)
@@ -367,13 +372,14 @@ class _Parser:
 
 
 _PAREN_TOKENS = regex.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\#[^\n]*|[()]", regex.DOTALL)
+_PLAIN_PAREN_TOKENS = regex.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|[()]", regex.DOTALL)
 
 
-def _closing_parens(pattern: str) -> dict[int, int]:
+def _closing_parens(pattern: str, verbose: bool = True) -> dict[int, int]:
     """Where each group of ``pattern`` closes, by where it opens (empty if they do not pair up)."""
     opens: list[int] = []
     close: dict[int, int] = {}
-    for m in _PAREN_TOKENS.finditer(pattern):
+    for m in (_PAREN_TOKENS if verbose else _PLAIN_PAREN_TOKENS).finditer(pattern):
         token = m.group()
         if token == "(":
             opens.append(m.start())
@@ -384,22 +390,34 @@ def _closing_parens(pattern: str) -> dict[int, int]:
     return close if not opens else {}
 
 
-def required(pattern: str, lists: Mapping[str, Collection[str]], memo: Memo | None = None) -> Formula:
-    """The formula every match of ``pattern`` (VERBOSE, with named ``lists``) satisfies.
+def required(pattern: str, lists: Mapping[str, Collection[str]], memo: Memo | None = None,
+             verbose: bool = True) -> Formula:
+    """The formula every match of ``pattern`` (VERBOSE unless told, with named ``lists``)
+    satisfies. Patterns analysed with one ``memo`` must share their lists and flags (one rule
+    set's)."""
+    return analyse(pattern, lists, memo, verbose)[0]
 
-    Patterns analysed with one ``memo`` must share their lists (one rule set's vocabulary)."""
-    return analyse(pattern, lists, memo)[0]
 
-
-def analyse(pattern: str, lists: Mapping[str, Collection[str]],
-            memo: Memo | None = None) -> tuple[Formula, frozenset[str] | None]:
+def analyse(pattern: str, lists: Mapping[str, Collection[str]], memo: Memo | None = None,
+            verbose: bool = True) -> tuple[Formula, frozenset[str] | None]:
     """``required``, and the strings one of which every match starts with when all are at least
     ``MIN_ATOM`` long (a search may then start at the first of them: nothing matches before)."""
-    info = _Parser(pattern, lists, memo).parse()
+    info = _Parser(pattern, lists, memo, verbose).parse()
     starts = _first(info)
     if starts is not None and not all(len(w) >= MIN_ATOM for w in starts):
         starts = None
     return _as_formula(info), starts
+
+
+def holds(formula: Formula, present: Collection[str]) -> bool:
+    """Whether text holding the atoms ``present`` (and no others of the formula) satisfies it."""
+    if formula is None:
+        return True
+    if isinstance(formula, frozenset):
+        return not formula.isdisjoint(present)
+    if formula[0] == "and":
+        return all(holds(part, present) for part in formula[1])
+    return any(holds(part, present) for part in formula[1])
 
 
 def atoms(formula: Formula) -> set[str]:

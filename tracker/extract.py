@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from tracker import attribution
-from tracker.engine import DEFAULT_TIMEOUT, Match, RuleTimeout, Scanned, find_matches, prepare
+from tracker.engine import DEFAULT_TIMEOUT, Match, RuleTimeout, Scanned, find_matches, prepare, requires_index
 from tracker.models import Article, Claim, Kind
 from tracker.quantity import QUALIFIERS, Quantity
 from tracker.ruleschema import Emit
@@ -72,7 +72,7 @@ def _subgroup_table(items: tuple[tuple[str, str], ...]) -> dict[str, str]:
 
 
 def _candidates(ruleset: RuleSet, scanned: Scanned, matches: list[Match]) -> list[_Candidate]:
-    order = {r.full_id: i for i, r in enumerate(ruleset.rules)}
+    order = requires_index(ruleset).order  # rule order, kept with the rule set
     out = []
     for m in matches:
         rule = m.rule

@@ -1194,10 +1194,10 @@ def _ends(con: duckdb.DuckDBPyConnection, where: str, from_facts: bool = False) 
     return _ENDS.format(statements=statements, **_name_tables(con, where))
 
 
-def _name_tables(con: duckdb.DuckDBPyConnection, where: str) -> dict[str, str]:
+def _name_tables(con: duckdb.DuckDBPyConnection, where: str, tables: set[str] | None = None) -> dict[str, str]:
     """Where the names behind the keys are read: the key tables once they exist, else the claims
-    ``where`` keeps (every key of those claims is named there)."""
-    if _has_table(con, KEY_TABLES["attributed_to"]):
+    ``where`` keeps (every key of those claims is named there). ``tables``: ``_tables(con)``."""
+    if KEY_TABLES["attributed_to"] in (_tables(con) if tables is None else tables):
         return {"names_groups": KEY_TABLES["group"], "names_sources": KEY_TABLES["source"],
                 "names_attributions": KEY_TABLES["attributed_to"]}
     claims = f"(SELECT * FROM facts AS c WHERE {where})"
@@ -1248,7 +1248,7 @@ _GROUPS = _NAMED.format(groups="""(
 # spans two, and the arrays of all claims at once (before the snapshot's tables exist) would not
 # fit beside the snapshot.
 
-_LIVE_COLUMNS = ("gk", "sk", "ak", "day", "value", "low", "high", "low_open", "high_open", "cumulative", "attributed")
+_LIVE_COLUMNS = ("gk", "sk", "ak", "day", "value", "low", "high", "low_open", "high_open", "attributed")
 _LIVE_GROUPS = pa.schema([("gk", pa.uint64()), ("first_day", pa.date32()), ("last_day", pa.date32()),
                           ("n_sources", pa.int64()), ("min_value", pa.float64()), ("max_value", pa.float64()),
                           ("sources", pa.list_(pa.string()))])
@@ -1256,8 +1256,9 @@ _LIVE_GROUPS = pa.schema([("gk", pa.uint64()), ("first_day", pa.date32()), ("las
 
 @dataclass
 class _Rows:
-    """Statements ordered by group (gk), day, source (sk) and attribution (ak); a bound that
-    is NULL (unbounded) is NaN. Days are days since 1970-01-01."""
+    """Statements of one metric and kind (``cumulative``: a toll that only grows), ordered by
+    group (gk), day, source (sk) and attribution (ak); a bound that is NULL (unbounded) is NaN.
+    Days are days since 1970-01-01."""
 
     gk: np.ndarray
     sk: np.ndarray
@@ -1268,39 +1269,64 @@ class _Rows:
     high: np.ndarray
     low_open: np.ndarray
     high_open: np.ndarray
-    cumulative: np.ndarray
     attributed: np.ndarray
+    cumulative: bool
 
 
-def _live_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, params: dict[str, Any]) -> _Rows:
-    """The statements of ``table`` (``statement_rows`` or ``facts``) that ``where`` keeps, in order."""
-    got = con.execute(f"""
+def _live_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, params: dict[str, Any],
+               cumulative: bool) -> _Rows:
+    """The statements of ``table`` (``statement_rows`` or ``facts``) that ``where`` keeps, in
+    order (sorted here: numpy's sort of a few columns took a third of DuckDB's ORDER BY)."""
+    got = con.sql(f"""
         SELECT c.gk, c.sk, c.ak, CAST(c.as_of - DATE '1970-01-01' AS INTEGER) AS day, c.value,
                c.value_low AS low, c.value_high AS high,
                c.qualifier = 'more_than' AS low_open, c.qualifier = 'less_than' AS high_open,
-               c.kind = 'cumulative' AS cumulative, c.attributed_to IS NOT NULL AS attributed
-        FROM {table} AS c WHERE {where}
-        ORDER BY c.gk, c.as_of, c.sk, c.ak""", params).fetchnumpy()
-    cols = {k: np.ma.filled(got[k], np.nan) if k in ("low", "high") else np.asarray(got[k]) for k in _LIVE_COLUMNS}
-    cols["day"] = cols["day"].astype(np.int64)
-    return _Rows(**cols)
+               c.attributed_to IS NOT NULL AS attributed
+        FROM {table} AS c WHERE {where}""", params=params).to_arrow_table()  # (fetchnumpy: ~20% slower)
+    cols = {k: got.column(k).to_numpy() for k in _LIVE_COLUMNS}  # a NULL bound becomes NaN
+    order = np.lexsort((cols["ak"], cols["sk"], cols["day"], cols["gk"]))
+    return _Rows(**{k: v[order] for k, v in cols.items()}, cumulative=cumulative)
 
 
-def _runs(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first row of each run, run of each row) of rows ordered by ``keys``."""
-    new = np.zeros(len(keys[0]), dtype=bool)
-    new[:1] = True
-    for k in keys:
-        new[1:] |= k[1:] != k[:-1]
-    return np.flatnonzero(new), np.cumsum(new) - 1
+def _runs(new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each run, run of each row) given where runs start (``new``)."""
+    return np.flatnonzero(new), np.cumsum(new, dtype=np.int32) - 1  # int32: ~10x faster than from bool to int64
+
+
+@dataclass
+class _Nest:
+    """Runs of the ordered statements: voice-days (gk, day, sk, ak), source-days (gk, day, sk)
+    and days (gk, day), each level indexed over the one below (first_: where each run starts,
+    of_: the run of each element below)."""
+
+    first_voice: np.ndarray   # over statements
+    voice_of: np.ndarray
+    first_source: np.ndarray  # over voice-days
+    source_of: np.ndarray
+    first_day: np.ndarray     # over source-days
+    day_of: np.ndarray
+
+
+def _nest(r: _Rows) -> _Nest:
+    new_day = np.ones(len(r.gk), dtype=bool)
+    new_day[1:] = (r.gk[1:] != r.gk[:-1]) | (r.day[1:] != r.day[:-1])
+    new_source = new_day.copy()
+    new_source[1:] |= r.sk[1:] != r.sk[:-1]
+    new_voice = new_source.copy()
+    new_voice[1:] |= r.ak[1:] != r.ak[:-1]
+    first_voice, voice_of = _runs(new_voice)
+    first_source, source_of = _runs(new_source[first_voice])
+    first_day, day_of = _runs(new_day[first_voice][first_source])
+    return _Nest(first_voice, voice_of, first_source, source_of, first_day, day_of)
 
 
 Bound = tuple[np.ndarray, np.ndarray]  # (value, NaN: none; open)
 
 
-def _extreme(v: np.ndarray, is_open: np.ndarray, starts: np.ndarray, run: np.ndarray, highest: bool) -> Bound:
+def _extreme(bound: Bound, starts: np.ndarray, run: np.ndarray, highest: bool) -> Bound:
     """Per run: the highest (or lowest) bound and whether it is open (at a tie, an open bound
     excludes more: the view compares (value, open) structs)."""
+    v, is_open = bound
     best = (np.fmax if highest else np.fmin).reduceat(v, starts)
     return best, np.logical_or.reduceat(is_open & (v == best[run]), starts)
 
@@ -1321,7 +1347,9 @@ def _top_two(bound: Bound, key: np.ndarray, outer: np.ndarray, highest: bool) ->
     """(the values of ``outer``, ordered; per value, its two rows with the most extreme bounds)."""
     v, is_open = bound
     order = np.lexsort((~is_open, -v if highest else v, outer))  # NaN last; an open bound first at a tie
-    starts, _ = _runs(outer[order])
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = outer[order][1:] != outer[order][:-1]
+    starts = np.flatnonzero(new)
     second = np.minimum(starts + 1, len(order) - 1)
     has2 = np.append(starts[1:], len(order)) > starts + 1
     first, second = order[starts], order[second]
@@ -1330,11 +1358,10 @@ def _top_two(bound: Bound, key: np.ndarray, outer: np.ndarray, highest: bool) ->
 
 
 def _independent(top: _TopTwo, at: np.ndarray, found: np.ndarray, own: np.ndarray) -> Bound:
-    """The most extreme bound in run ``at`` of ``top`` from a key other than ``own`` (NaN where
-    not ``found``)."""
+    """The most extreme bound in run ``at`` (a valid index) of ``top`` from a key other than
+    ``own`` (NaN where not ``found``)."""
     if not len(top.key):
         return np.full(len(at), np.nan), np.zeros(len(at), dtype=bool)
-    at = np.where(found, at, 0)
     mine = top.key[at] == own
     v = np.where(mine, top.v2[at], top.v1[at])
     return np.where(found, v, np.nan), found & np.where(mine, top.o2[at], top.o1[at])
@@ -1346,41 +1373,6 @@ def _stricter(a: Bound, b: Bound, highest: bool) -> Bound:
     return v, (a[1] & (a[0] == v)) | (b[1] & (b[0] == v))
 
 
-def _thresholds(r: _Rows, runs: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[int, tuple[Bound, Bound]]:
-    """Per voice-day and day offset (-1, 0, 1): the greatest lower and least upper bound of the
-    statements of that day independent of it (another source, or another attribution of its
-    own source when both are attributed): ``by_source`` .. ``thresholds`` of ``_ENDS``.
-    ``runs``: (first row, run of each row) of the voice-days, source-days and days."""
-    (vd_start, vd), (sd_start, sd), (d_start, d) = runs["voice"], runs["source"], runs["day"]
-    lo_s = _extreme(r.low, r.low_open, sd_start, sd, True)  # per source-day
-    hi_s = _extreme(r.high, r.high_open, sd_start, sd, False)
-    lo_v = _extreme(r.low, r.low_open, vd_start, vd, True)  # per voice-day
-    hi_v = _extreme(r.high, r.high_open, vd_start, vd, False)
-    sd_day, sd_sk = d[sd_start], r.sk[sd_start]
-    _, day_lo = _top_two(lo_s, sd_sk, sd_day, True)  # per day: the two most extreme sources
-    _, day_hi = _top_two(hi_s, sd_sk, sd_day, False)
-    att = r.attributed[vd_start]
-    vd_sd, vd_ak = sd[vd_start], r.ak[vd_start]
-    att_sd, att_lo = _top_two((lo_v[0][att], lo_v[1][att]), vd_ak[att], vd_sd[att], True)  # per source-day:
-    _, att_hi = _top_two((hi_v[0][att], hi_v[1][att]), vd_ak[att], vd_sd[att], False)     # its attributions
-    # a source-day as one number (day run, source rank): the attributed ones are found by search
-    sk_rank = np.unique(sd_sk, return_inverse=True)[1].reshape(-1)
-    n_sk = int(sk_rank.max()) + 1
-    att_keys = sd_day[att_sd] * n_sk + sk_rank[att_sd]
-    vd_day, vd_gk, vd_sk, vd_d = r.day[vd_start], r.gk[vd_start], r.sk[vd_start], d[vd_start]
-    d_gk, d_day = r.gk[d_start], r.day[d_start]
-    out = {}
-    for delta in (-1, 0, 1):
-        t = np.clip(vd_d + delta, 0, len(d_start) - 1)
-        ok = (d_gk[t] == vd_gk) & (d_day[t] == vd_day + delta)  # the group has statements that day
-        pos, found = _find(att_keys, t * n_sk + sk_rank[vd_sd])
-        found &= ok & att
-        lo = _stricter(_independent(day_lo, t, ok, vd_sk), _independent(att_lo, pos, found, vd_ak), True)
-        hi = _stricter(_independent(day_hi, t, ok, vd_sk), _independent(att_hi, pos, found, vd_ak), False)
-        out[delta] = (lo, hi)
-    return out
-
-
 def _find(keys: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(position of each of ``q`` in the ordered ``keys``, found there)."""
     if not len(keys):
@@ -1389,86 +1381,170 @@ def _find(keys: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pos, keys[pos] == q
 
 
-def _voice_groups(r: _Rows, known: tuple[dict[int, str | None], dict[int, str | None]]) -> pa.Table:
-    """The groups (``_LIVE_GROUPS``) of the statements ``r``, their voices named from ``known``
-    (``_voice_names``)."""
-    runs = {"voice": _runs(r.gk, r.day, r.sk, r.ak), "source": _runs(r.gk, r.day, r.sk), "day": _runs(r.gk, r.day)}
-    vd_start, vd = runs["voice"]
-    th = _thresholds(r, runs)
-    below = {k: _past(r.high, r.high_open, lo[0][vd], lo[1][vd], True) for k, (lo, _) in th.items()}
-    above = {k: _past(r.low, r.low_open, hi[0][vd], hi[1][vd], False) for k, (_, hi) in th.items()}
-    cum = r.cumulative
-    # ``voice_ends``: as the earlier day of its own group (reaching the next day when it
-    # conflicts with it), as the later day of the group of the day before
-    reach = (~cum & below[1]) | above[1]
-    first_end = below[0] | above[0] | reach
-    later_end = below[-1] | (~cum & above[-1])
-    f_min, f_max = (red.reduceat(np.where(first_end, r.value, np.nan), vd_start) for red in (np.fmin, np.fmax))
-    l_min, l_max = (red.reduceat(np.where(later_end, r.value, np.nan), vd_start) for red in (np.fmin, np.fmax))
-    f_reach = np.logical_or.reduceat(reach, vd_start)
-    a, b = ~np.isnan(f_min), ~np.isnan(l_min)
-    day = r.day[vd_start]
-    gk = np.concatenate([r.gk[vd_start][a], r.gk[vd_start][b]])
-    first = np.concatenate([day[a], day[b] - 1])
-    last = np.concatenate([day[a] + f_reach[a], day[b]])
-    lo = np.concatenate([f_min[a], l_min[b]])
-    hi = np.concatenate([f_max[a], l_max[b]])
-    voice, names = _voices(r.sk[vd_start], r.ak[vd_start], known)
-    who = np.concatenate([voice[a], voice[b]])
-    return _group_table(gk, first, last, lo, hi, who, names)
+def _neighbours(r: _Rows, n: _Nest) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per voice-day and day offset (-1, 0, 1): (the day run of that day of its group, whether
+    the group has statements that day)."""
+    at_voice = r.gk[n.first_voice], r.day[n.first_voice]
+    day_run = n.day_of[n.source_of]
+    first = n.first_voice[n.first_source[n.first_day]]
+    d_gk, d_day = r.gk[first], r.day[first]
+    out = {}
+    for delta in (-1, 0, 1):
+        t = np.clip(day_run + delta, 0, len(first) - 1)
+        out[delta] = t, (d_gk[t] == at_voice[0]) & (d_day[t] == at_voice[1] + delta)
+    return out
 
 
-def _past(mine: np.ndarray, mine_open: np.ndarray, bound: np.ndarray, bound_open: np.ndarray,
-          below: bool) -> np.ndarray:
+def _thresholds(r: _Rows, n: _Nest, near: dict[int, tuple[np.ndarray, np.ndarray]]) -> dict[int, tuple[Bound, Bound]]:
+    """Per voice-day and day offset (-1, 0, 1): the greatest lower and least upper bound of the
+    statements of that day independent of it (another source, or another attribution of its
+    own source when both are attributed): ``voice_days`` .. ``thresholds`` of ``_ENDS``."""
+    lo_v = _extreme((r.low, r.low_open), n.first_voice, n.voice_of, True)  # per voice-day
+    hi_v = _extreme((r.high, r.high_open), n.first_voice, n.voice_of, False)
+    lo_s = _extreme(lo_v, n.first_source, n.source_of, True)  # per source-day
+    hi_s = _extreme(hi_v, n.first_source, n.source_of, False)
+    v_sk, v_ak = r.sk[n.first_voice], r.ak[n.first_voice]
+    s_sk = v_sk[n.first_source]
+    _, day_lo = _top_two(lo_s, s_sk, n.day_of, True)  # per day: the two most extreme sources
+    _, day_hi = _top_two(hi_s, s_sk, n.day_of, False)
+    att = r.attributed[n.first_voice]
+    of = n.source_of[att]
+    att_sd, att_lo = _top_two((lo_v[0][att], lo_v[1][att]), v_ak[att], of, True)  # per source-day:
+    _, att_hi = _top_two((hi_v[0][att], hi_v[1][att]), v_ak[att], of, False)     # its attributions
+    # a source-day as one number (day run, source rank): a voice-day's source on another day is
+    # found by search among those with attributions
+    sk_rank = np.unique(s_sk, return_inverse=True)[1].reshape(-1)
+    n_sk = int(sk_rank.max()) + 1
+    att_keys = n.day_of[att_sd].astype(np.int64) * n_sk + sk_rank[att_sd]
+    own_rank = sk_rank[n.source_of]
+    out = {}
+    for delta, (t, ok) in near.items():
+        pos, found = _find(att_keys, t.astype(np.int64) * n_sk + own_rank)
+        found &= ok & att
+        lo = _stricter(_independent(day_lo, t, ok, v_sk), _independent(att_lo, pos, found, v_ak), True)
+        hi = _stricter(_independent(day_hi, t, ok, v_sk), _independent(att_hi, pos, found, v_ak), False)
+        out[delta] = (lo, hi)
+    return out
+
+
+def _past(mine: np.ndarray, mine_open: np.ndarray, bound: Bound, below: bool) -> np.ndarray:
     """Statements whose upper bound lies below a lower bound (``below``; else whose lower bound
     lies above an upper bound): wholly, or at the same number when either side is open."""
-    beyond = mine < bound if below else mine > bound
-    return beyond | ((mine == bound) & (mine_open | bound_open))
+    beyond = mine < bound[0] if below else mine > bound[0]
+    return beyond | ((mine == bound[0]) & (mine_open | bound[1]))
 
 
-def _group_table(gk: np.ndarray, first: np.ndarray, last: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                 who: np.ndarray, names: list[str]) -> pa.Table:
-    """Per (gk, first day): the last day, lowest and highest figure, and the distinct named
-    voices; groups with no named voice are left out (the view's HAVING)."""
-    if not len(gk):
-        return _LIVE_GROUPS.empty_table()
-    order = np.lexsort((who, first, gk))
-    gk, first, last, lo, hi, who = (x[order] for x in (gk, first, last, lo, hi, who))
-    starts, run = _runs(gk, first)
-    distinct = (who >= 0) & np.append(True, (who[1:] != who[:-1]) | (run[1:] != run[:-1]))
-    n = np.add.reduceat(distinct.astype(np.int64), starts)
-    keep = n > 0
-    offsets = np.append(0, np.cumsum(n[keep])).astype(np.int32)
-    sources = pa.ListArray.from_arrays(pa.array(offsets), pa.array(names, pa.string()).take(pa.array(who[distinct])))
-    return pa.table([pa.array(gk[starts][keep], pa.uint64()),
-                     pa.array(first[starts][keep].astype(np.int32), pa.date32()),
-                     pa.array(np.maximum.reduceat(last, starts)[keep].astype(np.int32), pa.date32()),
-                     pa.array(n[keep]),
-                     pa.array(np.minimum.reduceat(lo, starts)[keep]),
-                     pa.array(np.maximum.reduceat(hi, starts)[keep]),
-                     sources], schema=_LIVE_GROUPS)
+def _voice_groups(r: _Rows, known: tuple[dict[int, str | None], dict[int, str | None]]) -> pa.Table:
+    """The groups (``_LIVE_GROUPS``) of the statements ``r``, their voices named from ``known``
+    (``_live_keys``: sources and attributions by key)."""
+    n = _nest(r)
+    near = _neighbours(r, n)
+    th = _thresholds(r, n, near)
+    vd = n.voice_of
+    below = {k: _past(r.high, r.high_open, (lo[0][vd], lo[1][vd]), True) for k, (lo, _) in th.items()}
+    above = {k: _past(r.low, r.low_open, (hi[0][vd], hi[1][vd]), False) for k, (_, hi) in th.items()}
+    # ``voice_ends``: as the earlier day of its own group (reaching the next day when it
+    # conflicts with it), as the later day of the group of the day before
+    reach = (below[1] & (not r.cumulative)) | above[1]
+    first_end = below[0] | above[0] | reach
+    later_end = below[-1] | (above[-1] & (not r.cumulative))
+    ends = {"first": _fold(r.value, first_end, n.first_voice), "later": _fold(r.value, later_end, n.first_voice)}
+    reaches = np.logical_or.reduceat(reach, n.first_voice)
+    voice, names = _voices(r.sk[n.first_voice], r.ak[n.first_voice], known)
+    return _group_table(r, n, near[-1], ends, reaches, voice, names)
 
 
-def _voice_names(con: duckdb.DuckDBPyConnection, names: dict[str, str],
-                 params: dict[str, Any]) -> tuple[dict[int, str | None], dict[int, str | None]]:
-    """(source by key, attribution by key) from the name tables (``_name_tables``)."""
+def _fold(value: np.ndarray, end: np.ndarray, starts: np.ndarray) -> Bound:
+    """Per voice-day: (lowest, highest) value of its statements that are ``end`` (NaN: none)."""
+    v = np.where(end, value, np.nan)
+    return np.fmin.reduceat(v, starts), np.fmax.reduceat(v, starts)
+
+
+def _group_table(r: _Rows, n: _Nest, prev: tuple[np.ndarray, np.ndarray], ends: dict[str, Bound],
+                 reaches: np.ndarray, voice: np.ndarray, names: list[str]) -> pa.Table:
+    """Per group (gk, first day): last day, lowest and highest figure and the distinct named
+    voices, from its voice-days (``ends["first"]``) and those of the next day (``ends["later"]``,
+    whose group is the day run before, ``prev``); groups with no named voice are left out (the
+    view's HAVING)."""
+    first_day = n.first_voice[n.first_source[n.first_day]]
+    n_days = len(first_day)
+    voice_starts = n.first_source[n.first_day]  # first voice-day of each day run
+    lo = np.fmin.reduceat(ends["first"][0], voice_starts)
+    hi = np.fmax.reduceat(ends["first"][1], voice_starts)
+    reach = np.logical_or.reduceat(reaches & ~np.isnan(ends["first"][0]), voice_starts)
+    # the next day's ends, moved to the group of the day before
+    later_lo = np.fmin.reduceat(ends["later"][0], voice_starts)
+    later_hi = np.fmax.reduceat(ends["later"][1], voice_starts)
+    has_later = ~np.isnan(later_lo)
+    to = prev[0][n.first_source[n.first_day]][has_later]  # the day run before each (it exists: an end needs it)
+    lo[to] = np.fmin(lo[to], later_lo[has_later])
+    hi[to] = np.fmax(hi[to], later_hi[has_later])
+    reach[to] = True  # the group's last day is the next one
+    # distinct named voices per group: (group, voice rank) pairs, ordered
+    day_run = n.day_of[n.source_of]
+    a = ~np.isnan(ends["first"][0]) & (voice >= 0)
+    b = ~np.isnan(ends["later"][0]) & (voice >= 0)
+    groups_b = prev[0][b]
+    n_voices = max(len(names), 1)
+    pairs = np.sort(np.concatenate([day_run[a].astype(np.int64) * n_voices + voice[a],
+                                    groups_b.astype(np.int64) * n_voices + voice[b]]))
+    pairs = pairs[np.append(True, pairs[1:] != pairs[:-1])]  # (np.unique hashes: several times slower)
+    count = np.bincount(pairs // n_voices, minlength=n_days)
+    keep = count > 0
+    offsets = np.append(0, np.cumsum(count[keep])).astype(np.int32)
+    sources = pa.ListArray.from_arrays(pa.array(offsets), pa.array(names, pa.string()).take(pa.array(pairs % n_voices)))
+    day = r.day[first_day][keep].astype(np.int32)
+    return pa.table([pa.array(r.gk[first_day][keep], pa.uint64()), pa.array(day, pa.date32()),
+                     pa.array(day + reach[keep], pa.date32()), pa.array(count[keep].astype(np.int64)),
+                     pa.array(lo[keep]), pa.array(hi[keep]), sources], schema=_LIVE_GROUPS)
+
+
+@dataclass
+class _LiveKeys:
+    """What a live computation needs beside the statements: where the names behind the keys are
+    read (``_name_tables``, with the parameters they need), the sources and attributions by key,
+    and the (metric, kind) pairs the filters can keep."""
+
+    names: dict[str, str]
+    params: dict[str, Any]
+    sources: dict[int, str | None]
+    attributions: dict[int, str | None]
+    parts: list[tuple[str, str]]
+
+
+def _live_keys(con: duckdb.DuckDBPyConnection, f: Filters, w: Where, tables: set[str]) -> _LiveKeys:
+    """``_LiveKeys`` in one query (any query costs a few milliseconds, however small)."""
+    names = _name_tables(con, w.sql, tables)
+    params = {} if names["names_groups"] == KEY_TABLES["group"] else dict(w.params)
+    cond = []
+    for col, value in (("metric", f.metric), ("kind", f.kind)):
+        if value is not None:
+            cond.append(f"{col} = $part_{col}")
+            params[f"part_{col}"] = value
     rows = con.execute(f"""
-        SELECT 0, hash(source), source FROM (SELECT DISTINCT source FROM {names['names_sources']})
+        SELECT 0, hash(source), source, NULL FROM (SELECT DISTINCT source FROM {names['names_sources']})
         UNION ALL
-        SELECT 1, hash(attributed_to), attributed_to FROM (SELECT DISTINCT attributed_to FROM {names['names_attributions']})""",
+        SELECT 1, hash(attributed_to), attributed_to, NULL
+        FROM (SELECT DISTINCT attributed_to FROM {names['names_attributions']})
+        UNION ALL
+        SELECT DISTINCT 2, NULL, metric, kind FROM {names['names_groups']} WHERE {' AND '.join(cond) or 'TRUE'}""",
                        params).fetchall()
-    sources = {k: v for t, k, v in rows if t == 0}
-    return sources, {k: v for t, k, v in rows if t == 1}
+    return _LiveKeys(names, {k: v for k, v in params.items() if not k.startswith("part_")},
+                     {k: v for t, k, v, _ in rows if t == 0}, {k: v for t, k, v, _ in rows if t == 1},
+                     sorted((m, kind) for t, _, m, kind in rows if t == 2))
 
 
 def _voices(sk: np.ndarray, ak: np.ndarray, known: tuple[dict[int, str | None], dict[int, str | None]]
             ) -> tuple[np.ndarray, list[str]]:
     """Per voice-day, the rank of its voice ("source / attribution", or the source alone) among
     the sorted names (-1: unnamed), and the names (VARCHAR order is code point order)."""
-    pairs, inverse = np.unique(np.stack([sk, ak], axis=1), axis=0, return_inverse=True)
+    sks, sk_rank = np.unique(sk, return_inverse=True)
+    aks, ak_rank = np.unique(ak, return_inverse=True)
+    codes, inverse = np.unique(sk_rank.reshape(-1) * len(aks) + ak_rank.reshape(-1), return_inverse=True)
+    pairs = zip(sks[codes // len(aks)].tolist(), aks[codes % len(aks)].tolist())
     sources, attributions = known
     voice: list[str | None] = []
-    for s, a in pairs.tolist():  # as the SQL's inner joins and ||: no name when either is missing
+    for s, a in pairs:  # as the SQL's inner joins and ||: no name when either is missing
         src = sources.get(s)
         voice.append(None if src is None or a not in attributions
                      else src + ("" if attributions[a] is None else " / " + str(attributions[a])))
@@ -1478,38 +1554,26 @@ def _voices(sk: np.ndarray, ak: np.ndarray, known: tuple[dict[int, str | None], 
     return ranks[inverse.reshape(-1)], names
 
 
-def _live_partitions(con: duckdb.DuckDBPyConnection, f: Filters, w: Where) -> list[tuple[str, str]]:
-    """The (metric, kind) pairs the filters can keep, from the key table (else the claims)."""
-    if f.metric is not None and f.kind is not None:
-        return [(f.metric, f.kind)]
-    if _has_table(con, KEY_TABLES["group"]):
-        return con.execute(f"""SELECT DISTINCT metric, kind FROM {KEY_TABLES['group']}
-            WHERE ($m IS NULL OR metric = $m) AND ($k IS NULL OR kind = $k) ORDER BY ALL""",
-                           {"m": f.metric, "k": f.kind}).fetchall()
-    return con.execute(f"SELECT DISTINCT c.metric, c.kind FROM facts AS c WHERE {w.sql} ORDER BY ALL", w.params).fetchall()
-
-
 def _live_disagreements(con: duckdb.DuckDBPyConnection, f: Filters, tail: str, params: dict[str, Any],
                         shown: str) -> pd.DataFrame:
     """``disagreements`` computed from the claims ``f`` keeps (see the comment above)."""
     w = _live_where(f)
     g = _group_where(f)
-    table = "facts" if f.search.strip() or not _has_table(con, STATEMENT_TABLE) else STATEMENT_TABLE
-    names = _name_tables(con, w.sql)
-    from_claims = names["names_groups"] != KEY_TABLES["group"]
-    known = _voice_names(con, names, w.params if from_claims else {})
+    tables = _tables(con)
+    table = STATEMENT_TABLE if STATEMENT_TABLE in tables and not f.search.strip() else "facts"
+    keys = _live_keys(con, f, w, tables)
     parts = []
-    for metric, kind in _live_partitions(con, f, w):
+    for metric, kind in keys.parts:
         r = _live_rows(con, table, f"{w.sql} AND c.metric = $part_metric AND c.kind = $part_kind",
-                       {**w.params, "part_metric": metric, "part_kind": kind})
+                       {**w.params, "part_metric": metric, "part_kind": kind}, kind == "cumulative")
         if len(r.gk):
-            parts.append(_voice_groups(r, known))
+            parts.append(_voice_groups(r, (keys.sources, keys.attributions)))
     groups = pa.concat_tables(parts) if parts else _LIVE_GROUPS.empty_table()
     con.register("live_groups", groups)
     try:
-        return _df(con, f"""WITH group_names AS ({_GROUP_NAMES.format(**names)})
+        return _df(con, f"""WITH group_names AS ({_GROUP_NAMES.format(**keys.names)})
             SELECT * REPLACE (sources{shown} AS sources) FROM ({_NAMED.format(groups='live_groups')}) AS g
-            WHERE {g.sql}{tail}""", {**params, **g.params, **(w.params if from_claims else {})})
+            WHERE {g.sql}{tail}""", {**params, **g.params, **keys.params})
     finally:
         con.unregister("live_groups")
 
@@ -1703,6 +1767,12 @@ def claims_page(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 200, of
             return df
         factor *= 8
     return _df(con, sql.format(since=""), params)
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables of the snapshot (one query where several ``_has_table`` would each cost one)."""
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+                                      ).fetchall()}
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

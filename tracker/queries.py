@@ -1488,7 +1488,9 @@ def _group_table(r: _Rows, n: _Nest, prev: tuple[np.ndarray, np.ndarray], ends: 
     n_voices = max(len(names), 1)
     pairs = np.sort(np.concatenate([day_run[a].astype(np.int64) * n_voices + voice[a],
                                     groups_b.astype(np.int64) * n_voices + voice[b]]))
-    pairs = pairs[np.append(True, pairs[1:] != pairs[:-1])]  # (np.unique hashes: several times slower)
+    first = np.ones(len(pairs), dtype=bool)
+    first[1:] = pairs[1:] != pairs[:-1]
+    pairs = pairs[first]  # (np.unique hashes: several times slower)
     count = np.bincount(pairs // n_voices, minlength=n_days)
     keep = count > 0
     offsets = np.append(0, np.cumsum(count[keep])).astype(np.int32)

@@ -1,4 +1,4 @@
-"""Live disagreements (a filter on publishers, attributed sources or qualifiers) on a generated
+"""Live disagreements (a filter on publishers, attributed sources, qualifiers or text) on a generated
 store: the fast path (statement table, key tables, per voice-day bounds) must give exactly the
 rows of a straightforward reference: the store's pairwise ``disagreements`` view over a copy of
 the store that holds only the claims the filter keeps."""
@@ -48,9 +48,11 @@ def reference(db: Path, tmp: Path, f: Q.Filters) -> pd.DataFrame:
     shutil.copyfile(db, copy)
     con = store.connect(copy)
     try:
-        w = Q.where_clause(Q.Filters(publishers=f.publishers, sources=f.sources, qualifiers=f.qualifiers))
+        w = Q.where_clause(Q.Filters(publishers=f.publishers, sources=f.sources, qualifiers=f.qualifiers,
+                                     search=f.search))
         con.execute(f"""DELETE FROM claims WHERE claim_id NOT IN (
-            SELECT c.claim_id FROM (SELECT k.claim_id, k.attributed_to, k.qualifier, a.publisher
+            SELECT c.claim_id FROM (SELECT k.claim_id, k.attributed_to, k.qualifier, k.sentence, k.quote, a.publisher,
+                                           a.title, COALESCE(contains(k.sentence, k.quote), FALSE) AS quote_in_sentence
                                     FROM claims AS k JOIN articles AS a USING (article_id)) AS c
             WHERE {w.sql})""", w.params)
         view = con.execute("SELECT * FROM disagreements").df()
@@ -95,6 +97,8 @@ def _filters(con: duckdb.DuckDBPyConnection) -> list[Q.Filters]:
         Q.Filters(metric="killed", subgroup=Q.ALL, publishers=tuple(pubs[:6]),
                   date_from=first + timedelta(days=2), date_to=first + timedelta(days=4)),
         Q.Filters(publishers=("no such publisher",)),
+        Q.Filters(metric="killed", search="غزة"),  # text: the statements are read from facts
+        Q.Filters(publishers=tuple(pubs[:4]), search="غزة", include_planned=False),
     ]
 
 

@@ -119,15 +119,17 @@ def test_gates_agree_with_the_formula() -> None:
         assert prefilter.passes(gate, present) == expected == compiled(present)
 
 
-# Random patterns over a tiny alphabet, so that literals of three letters and more occur often.
-_CHARS = "ابت "
+# Random patterns over a tiny alphabet, so that literals of three letters and more occur often;
+# spaces, newlines and number masks in the texts, so that runs of them collapse.
+_CHARS = "ابت \n\uE000"
 _literal = st.text(alphabet="ابت", min_size=1, max_size=4)
 
 
 def _regex_pieces() -> st.SearchStrategy[str]:
     leaf = st.one_of(
         _literal,
-        st.sampled_from(["[اب]", "[^ت]", ".", "\\s", "\\w", "(?=ا)", "(?<!ب)", "(?!تت)", "(?<=ا)", "\\L<w>"]),
+        st.sampled_from(["[اب]", "[^ت]", ".", "\\s", "\\s+", "\\s*", "\\uE000+", "\\uE000", "\\n", "\\w",
+                         "(?=ا)", "(?<!ب)", "(?!تت)", "(?<=ا)", "\\L<w>"]),
     )
     return st.recursive(
         leaf,
@@ -142,19 +144,44 @@ def _regex_pieces() -> st.SearchStrategy[str]:
     )
 
 
-_LISTS = {"w": ["ابت", "تاب", "بب"]}
+_LISTS = {"w": ["ابت", "تاب", "بب", "ا  ب"]}
 
 
-@given(pattern=_regex_pieces(), text=st.text(alphabet=_CHARS, max_size=40))
-def test_every_match_satisfies_its_formula(pattern: str, text: str) -> None:
+@given(pattern=_regex_pieces(), text=st.text(alphabet=_CHARS, max_size=40), collapse=st.booleans())
+def test_every_match_satisfies_its_formula(pattern: str, text: str, collapse: bool) -> None:
     try:
         compiled = regex.compile(pattern, FLAGS, ignore_unused=True, w=_LISTS["w"])
     except regex.error:
         return
-    formula, starts = prefilter.analyse(pattern, _LISTS)
+    formula, starts = prefilter.analyse(pattern, _LISTS, collapse=collapse)
     for m in compiled.finditer(text, overlapped=True):
-        assert satisfied(formula, m.group()), (pattern, m.group(), formula)
-        assert starts is None or m.group().startswith(tuple(starts)), (pattern, m.group(), starts)
+        seen = prefilter.collapsed(m.group()) if collapse else m.group()
+        assert satisfied(formula, seen), (pattern, m.group(), formula)
+        assert starts is None or seen.startswith(tuple(starts)), (pattern, m.group(), starts)
+
+
+@given(text=st.text(alphabet=_CHARS + "\t\u00a0", max_size=60), data=st.data())
+def test_a_collapsed_span_is_the_span_collapsed(text: str, data: st.DataObject) -> None:
+    view = prefilter.collapse_text(text)
+    assert view.text == prefilter.collapsed(text)
+    if not text:
+        return
+    a = data.draw(st.integers(0, len(text) - 1))
+    b = data.draw(st.integers(a + 1, len(text)))
+    assert view.text[view.index(a):view.index(b - 1) + 1] == prefilter.collapsed(text[a:b])
+    start = view.start_of(view.index(a))
+    assert start <= a and prefilter.collapsed(text[start:a + 1]) == view.text[view.index(a)]
+
+
+def test_collapsed_offsets_map_back() -> None:
+    text = "قال  ان \uE000\uE000\uE000 رهائن\n\nفي"
+    view = prefilter.collapse_text(text)
+    assert view.text == "قال ان \uE000 رهائن في"
+    mask = text.index("\uE000")
+    assert view.index(mask + 2) == view.index(mask) == view.text.index("\uE000")
+    assert view.start_of(view.text.index("\uE000")) == mask
+    assert view.start_of(view.text.index("رهائن")) == text.index("رهائن")
+    assert view.index(text.index("في")) == view.text.index("في")
 
 
 def _fixture_texts() -> list[str]:
@@ -167,7 +194,7 @@ def _fixture_texts() -> list[str]:
 
 def test_every_rule_match_in_the_fixtures_satisfies_the_rule_formula() -> None:
     rules = load_rules()
-    analysed = {r.full_id: prefilter.analyse(r.compiled.pattern, r.compiled.named_lists) for r in rules.rules}
+    analysed = {r.full_id: prefilter.analyse(r.compiled.pattern, r.compiled.named_lists, collapse=True) for r in rules.rules}
     assert all(f is not None for f, _ in analysed.values())  # the filter says something for every rule
     assert sum(starts is not None for _, starts in analysed.values()) >= 25
     matched = 0
@@ -177,8 +204,9 @@ def test_every_rule_match_in_the_fixtures_satisfies_the_rule_formula() -> None:
             formula, starts = analysed[rule.full_id]
             for m in rule.compiled.finditer(masked, overlapped=True):
                 matched += 1
-                assert satisfied(formula, m.group()), (rule.full_id, m.group())
-                assert starts is None or m.group().startswith(tuple(starts)), (rule.full_id, m.group())
+                seen = prefilter.collapsed(m.group())
+                assert satisfied(formula, seen), (rule.full_id, m.group())
+                assert starts is None or seen.startswith(tuple(starts)), (rule.full_id, m.group())
     assert matched > 400
 
 
@@ -214,6 +242,16 @@ def test_the_gates_and_starts_skip_searches_but_no_claim(monkeypatch: pytest.Mon
     assert sum(map(len, with_gates)) > 300
     assert spans < 0.9 * spans_without
     assert chars < 0.8 * chars_without
+
+
+def test_collapsed_words_tie_a_number_to_its_noun() -> None:
+    assert required("\\uE000+\\s+رهائن", {}, collapse=True) == frozenset({"\uE000 رهائن"})
+    assert required("\\uE000+\\s*رهائن", {}, collapse=True) == frozenset({"\uE000 رهائن", "\uE000رهائن"})
+    # a piece it cannot spell still tells how it starts: the number is followed by one of those words
+    formula = required("\\uE000+\\s+(?:رهائن|اسري\\s+[^\\W\\d_]+)", {}, collapse=True)
+    assert formula is not None and formula[0] == "and"
+    assert set(formula[1]) == {frozenset({"\uE000 رهائن", "\uE000 اسري"}), frozenset({"رهائن", "اسري "})}
+    assert required("\\uE000+\\s+رهائن", {}) == frozenset({"رهائن"})  # without collapsing, \\s is anything
 
 
 def test_a_pattern_without_verbose_keeps_its_spaces_and_hashes() -> None:

@@ -144,13 +144,15 @@ class RequiresIndex:
         """Whether the rule's every match starts with one of a few words (its search starts there)."""
         return bool(self._anchored >> self.order[full_id] & 1)
 
-    def find(self, text: str) -> list[tuple[int, int, int]]:
-        """Every word of the index in ``text``: (start, end, word number), by start."""
+    def find(self, masked: str) -> tuple[prefilter.CollapsedText, list[tuple[int, int, int]]]:
+        """The text as the conditions read it (``prefilter.collapsed``), and every word of the
+        index in it: (start, end, word number) in its offsets, by start."""
+        view = prefilter.collapse_text(masked)
         if self._automaton is None:
-            return []
-        return sorted((a, b, w) for w, a, b in self._automaton.find_matches_as_indexes(text, overlapping=True))
+            return view, []
+        return view, sorted((a, b, w) for w, a, b in self._automaton.find_matches_as_indexes(view.text, overlapping=True))
 
-    def spans(self, found: list[tuple[int, int, int]], spans: list[tuple[int, int]],
+    def spans(self, view: prefilter.CollapsedText, found: list[tuple[int, int, int]], spans: list[tuple[int, int]],
               allowed: int) -> Iterator[tuple[int, tuple[int, int]]]:
         """(rule number, span to search) for every span and every rule of the bit set ``allowed``
         whose conditions hold in it; an anchored rule's span starts at its first start word."""
@@ -158,12 +160,14 @@ class RequiresIndex:
         starts = [a for a, _, _ in found]
         for a, b in spans:
             rules, atoms, seen = self.free, 0, 0
-            first: dict[int, int] = {}  # rule bit -> where its first start word begins
-            for k in range(bisect_left(starts, a), len(found)):
+            first: dict[int, int] = {}  # rule bit -> where its first start word begins (collapsed)
+            # a word lies in the span when the span holds some of each run at its ends
+            ca, cb = view.index(a), view.index(b - 1) + 1
+            for k in range(bisect_left(starts, ca), len(found)):
                 s, e, w = found[k]
-                if s >= b:
+                if s >= cb:
                     break
-                if e <= b:
+                if e <= cb:
                     rule_bits, atom_bit = bits[w]
                     rules |= rule_bits
                     atoms |= atom_bit
@@ -184,7 +188,7 @@ class RequiresIndex:
                     continue
                 if low & anchored:
                     if low in first:
-                        yield number, (first[low], b)
+                        yield number, (max(a, view.start_of(first[low])), b)
                 else:
                     yield number, (a, b)
 
@@ -193,7 +197,7 @@ def _analyse(rule: CompiledRule, memo: prefilter.Memo | None = None) -> tuple[pr
     """What every match of the rule contains and may start with; nothing if the analysis cannot
     read the pattern."""
     try:
-        return prefilter.analyse(rule.compiled.pattern, rule.compiled.named_lists, memo)
+        return prefilter.analyse(rule.compiled.pattern, rule.compiled.named_lists, memo, collapse=True)
     except prefilter.PatternSyntaxError:
         return None, None
 
@@ -211,13 +215,13 @@ def search_plan(ruleset: RuleSet, scanned: Scanned) -> list[tuple[CompiledRule, 
     only where the rule's conditions hold (``RequiresIndex``), from the first place a match can
     start; in rule order."""
     index = requires_index(ruleset)
-    found = index.find(scanned.masked)
+    view, found = index.find(scanned.masked)
     chosen: dict[int, list[tuple[int, int]]] = {}
     everything = (1 << len(index.rules)) - 1
-    for number, span in index.spans(found, number_windows(scanned), everything & ~index.whole_bits):
+    for number, span in index.spans(view, found, number_windows(scanned), everything & ~index.whole_bits):
         chosen.setdefault(number, []).append(span)
     if index.whole_bits:
-        for number, span in index.spans(found, scanned.sentences.spans, index.whole_bits):
+        for number, span in index.spans(view, found, scanned.sentences.spans, index.whole_bits):
             chosen.setdefault(number, []).append(span)
     return [(index.rules[number][1], chosen[number]) for number in sorted(chosen)]
 

@@ -14,11 +14,14 @@ weakens the filter, never makes it wrong. Lookarounds consume nothing, so they a
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Union
 
 import regex
+
+from tracker.ruleset import NUMBER_MASK
 
 # A formula: None is "true" (no condition); a frozenset is "one of these atoms occurs"; a tuple
 # ("and" | "or", parts) combines formulas.
@@ -26,6 +29,7 @@ Formula = Union[None, frozenset[str], tuple[str, tuple["Formula", ...]]]
 
 MIN_ATOM = 3  # shorter strings (من، عن، في) occur everywhere: as conditions they only cost
 MAX_EXACT = 64  # the most strings a piece of pattern may be spelt out as before it becomes a formula
+MAX_ATOMS = 512  # the most strings one condition may list
 _ZERO_WIDTH_ESCAPES = frozenset("bBAZGmM")
 _CLASS_ESCAPES = frozenset("sSdDwWhHpPXNR")
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a", "e": "\x1b"}
@@ -54,8 +58,75 @@ Memo = dict[str, _Info]
 _LITERAL_RUN = regex.compile(r"[^\s#()\[\]\\|*+?{}.^$]+")  # VERBOSE: spaces and "#" are syntax
 _PLAIN_RUN = regex.compile(r"[^()\[\]\\|*+?{}.^$]+")
 _SPACE = regex.compile(r"\s*")
+_COLLAPSE = regex.compile(r"\s+|\uE000{2,}")
+_RUN_PIECES = (frozenset({" "}), frozenset({NUMBER_MASK}))
 _ANY = _Info(None, None)
 _EMPTY = _Info(frozenset({""}), None)
+
+
+def collapsed(text: str) -> str:
+    """``text`` as the prefilter reads a document: each run of whitespace one space, each run
+    of number masks one mask, so that "\\s+" and "{{number}}" become characters of its words."""
+    return _COLLAPSE.sub(lambda m: NUMBER_MASK if m.group()[0] == NUMBER_MASK else " ", text)
+
+
+_OTHER_SPACE = regex.compile(r"[^\S ]")
+_LONG_RUNS = regex.compile(r"\s{2,}|\uE000{2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class CollapsedText:
+    """A text as ``collapsed`` reads it, with the way back to the offsets of the original."""
+
+    text: str
+    _cut: list[int]  # collapsed offset of each run that became one character
+    _start: list[int]  # its original start
+    _end: list[int]  # its original end
+    _removed: list[int]  # characters removed up to and including that run
+
+    def index(self, pos: int) -> int:
+        """Collapsed offset of the character that holds original offset ``pos``."""
+        k = bisect_right(self._start, pos) - 1
+        if k < 0:
+            return pos
+        if pos < self._end[k]:
+            return self._cut[k]
+        return pos - self._removed[k]
+
+    def start_of(self, index: int) -> int:
+        """Original offset where the character at collapsed ``index`` (or its run) begins."""
+        k = bisect_right(self._cut, index) - 1
+        if k < 0:
+            return index
+        if self._cut[k] == index:
+            return self._start[k]
+        return index + self._removed[k]
+
+
+def collapse_text(text: str) -> CollapsedText:
+    """``collapsed(text)`` and its map; runs are rare (numbers of two digits and more, blank
+    lines), so the text is copied in a few slices."""
+    pieces: list[str] = []
+    cut: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    removed: list[int] = []
+    pos = gone = 0
+    for m in _LONG_RUNS.finditer(text):
+        a, b = m.span()
+        pieces.append(text[pos:a])
+        pieces.append(NUMBER_MASK if text[a] == NUMBER_MASK else " ")
+        cut.append(a - gone)
+        starts.append(a)
+        ends.append(b)
+        gone += b - a - 1
+        removed.append(gone)
+        pos = b
+    pieces.append(text[pos:])
+    out = "".join(pieces)
+    if _OTHER_SPACE.search(out):
+        out = _OTHER_SPACE.sub(" ", out)
+    return CollapsedText(out, cut, starts, ends, removed)
 
 
 def _and(parts: list[Formula]) -> Formula:
@@ -118,11 +189,12 @@ class _Parser:
     """Recursive descent over a VERBOSE ``regex`` pattern, computing ``_Info`` as it goes."""
 
     def __init__(self, pattern: str, lists: Mapping[str, Collection[str]],
-                 memo: Memo | None = None, verbose: bool = True) -> None:
+                 memo: Memo | None = None, verbose: bool = True, collapse: bool = False) -> None:
         self.p = pattern
         self.i = 0
         self.lists = lists
         self.verbose = verbose
+        self.collapse = collapse  # strings as ``collapsed`` text reads them
         self.run = _LITERAL_RUN if verbose else _PLAIN_RUN
         # Rules share fragments: a group's result is kept by its text (lists are the rule set's).
         self.memo = memo
@@ -178,18 +250,29 @@ class _Parser:
                 self.i = end
             else:
                 piece = self._quantified(self._atom())
+            if self.collapse and piece.exact is not None:
+                piece = _Info(frozenset(map(collapsed, piece.exact)), piece.formula, piece.first)
             if leading and piece.exact != _EMPTY.exact:
                 leading = False
                 first = _first(piece)
             done.append(piece.formula)
             if piece.exact is not None and len(tail) * len(piece.exact) <= MAX_EXACT:
                 tail = frozenset(x + y for x in tail for y in piece.exact)
+                if self.collapse:
+                    tail = frozenset(map(collapsed, tail))
                 continue
             exact = False
-            done.append(_as_formula(_Info(tail, None)))
             if piece.exact is not None:
+                done.append(_as_formula(_Info(tail, None)))
                 tail = piece.exact
             else:
+                # the tail runs into the piece, whose match starts with one of its first strings
+                starts = _first(piece)
+                if starts is not None and tail != _EMPTY.exact and len(tail) * len(starts) <= MAX_ATOMS:
+                    joined = (x + y for x in tail for y in starts)
+                    done.append(_as_formula(_Info(frozenset(map(collapsed, joined) if self.collapse else joined), None)))
+                else:
+                    done.append(_as_formula(_Info(tail, None)))
                 done.append(_as_formula(piece))
                 tail = frozenset({""})
         if exact:
@@ -220,6 +303,8 @@ class _Parser:
         if low is None:
             return atom
         self._lazy_or_possessive()
+        if self.collapse and atom.exact in _RUN_PIECES:  # "\s+" reads as one space, "\uE000+" as one mask
+            return atom if low > 0 else _Info(atom.exact | {""}, None)
         if low == 0:
             return _Info(atom.exact | {""} if atom.exact is not None and c == "?" else None, None)
         return _Info(None, _as_formula(atom), _first(atom))
@@ -345,7 +430,7 @@ class _Parser:
             words = self.lists.get(name)
             if words is None:
                 return _ANY
-            exact = frozenset(words)
+            exact = frozenset(map(collapsed, words) if self.collapse else words)
             if len(exact) <= MAX_EXACT:
                 return _Info(exact, None)
             return _Info(None, exact if all(len(w) >= MIN_ATOM for w in exact) else None, exact)
@@ -364,6 +449,8 @@ class _Parser:
         if nxt in "pPNg" and p.startswith(("{", "<"), self.i):
             self.i = p.index("}" if p[self.i] == "{" else ">", self.i) + 1
             return _ANY
+        if nxt == "s" and self.collapse:
+            return _Info(frozenset({" "}), None)
         if nxt in _CLASS_ESCAPES or nxt.isdigit():
             return _ANY  # a class, or a back-reference: may be anything
         if nxt.isalnum():
@@ -391,18 +478,18 @@ def _closing_parens(pattern: str, verbose: bool = True) -> dict[int, int]:
 
 
 def required(pattern: str, lists: Mapping[str, Collection[str]], memo: Memo | None = None,
-             verbose: bool = True) -> Formula:
+             verbose: bool = True, collapse: bool = False) -> Formula:
     """The formula every match of ``pattern`` (VERBOSE unless told, with named ``lists``)
     satisfies. Patterns analysed with one ``memo`` must share their lists and flags (one rule
     set's)."""
-    return analyse(pattern, lists, memo, verbose)[0]
+    return analyse(pattern, lists, memo, verbose, collapse)[0]
 
 
 def analyse(pattern: str, lists: Mapping[str, Collection[str]], memo: Memo | None = None,
-            verbose: bool = True) -> tuple[Formula, frozenset[str] | None]:
+            verbose: bool = True, collapse: bool = False) -> tuple[Formula, frozenset[str] | None]:
     """``required``, and the strings one of which every match starts with when all are at least
     ``MIN_ATOM`` long (a search may then start at the first of them: nothing matches before)."""
-    info = _Parser(pattern, lists, memo, verbose).parse()
+    info = _Parser(pattern, lists, memo, verbose, collapse).parse()
     starts = _first(info)
     if starts is not None and not all(len(w) >= MIN_ATOM for w in starts):
         starts = None

@@ -25,7 +25,10 @@ choice of fixed fragments and numbered parameters. Rows for the browser are capp
 
 ``disagreements`` re-derives the store's ``disagreements`` view for the filtered claims in
 linear time: the view compares statements pairwise, which takes minutes at a million claims;
-the results are the same (tests/test_queries.py compares them).
+the results are the same (tests/test_queries.py compares them). The snapshot's precomputed
+disagreements are derived in SQL (``_ENDS``, ``_GROUPS``); those of a filter that keeps some
+claims of a statement and not others, at each query, in numpy over the filtered statements
+(``_live_disagreements``: the same steps, without the SQL's planning and per-step costs).
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import reduce
+from operator import itemgetter, or_
 
 import ahocorasick_rs
 import regex
@@ -103,6 +105,18 @@ def needs_sentences(rule: CompiledRule) -> bool:
     return not rule.number_groups or any(e.dual is not None for e in rule.emits)
 
 
+@dataclass(slots=True)
+class _Words:
+    """The index's words found in one text: ``starts`` and word numbers in the collapsed text's
+    offsets, by start; and the start words among them (where, and the rules they start)."""
+
+    view: prefilter.CollapsedText
+    starts: list[int]
+    words: list[int]
+    lead_starts: list[int]
+    lead_rules: list[int]
+
+
 class RequiresIndex:
     """What a rule needs before its regex is worth running, for every rule at once.
 
@@ -117,22 +131,25 @@ class RequiresIndex:
         memo: prefilter.Memo = {}
         analysed = {r.full_id: _analyse(r, memo) for r in rules}
         atoms = sorted(set().union(*(prefilter.atoms(f) for f, _ in analysed.values())))
-        atom_bit = {a: 1 << k for k, a in enumerate(atoms)}
+        n = len(rules)
+        # one integer per word: the rules whose requires it meets (low bits), then its atom bit
+        atom_bit = {a: 1 << (n + k) for k, a in enumerate(atoms)}
         firsts = {w for _, starts in analysed.values() for w in starts or ()}
         words = sorted({w for r in rules for w in r.requires} | set(atoms) | firsts)
         self._automaton = ahocorasick_rs.AhoCorasick(words) if words else None
-        rule_bits = {w: 0 for w in words}
+        bits = {w: atom_bit.get(w, 0) for w in words}
         start_bits = {w: 0 for w in words}  # word -> rules whose every match starts with one of their words
         self.free = 0  # rules without requires: always searched
         for i, r in enumerate(rules):
             for w in r.requires:
-                rule_bits[w] |= 1 << i
+                bits[w] |= 1 << i
             if not r.requires:
                 self.free |= 1 << i
             for w in analysed[r.full_id][1] or ():
                 start_bits[w] |= 1 << i
-        self._bits = [(rule_bits[w], atom_bit.get(w, 0)) for w in words]
+        self._bits = [bits[w] for w in words]
         self._start_bits = [start_bits[w] for w in words]
+        self._rule_mask = (1 << n) - 1
         self._gates = [prefilter.compile_gate(prefilter.gate(analysed[r.full_id][0], atom_bit)) for r in rules]
         self._anchored = sum(1 << i for i, r in enumerate(rules) if analysed[r.full_id][1] is not None)
         self.rules = [(1 << i, r, needs_sentences(r)) for i, r in enumerate(rules)]
@@ -144,53 +161,55 @@ class RequiresIndex:
         """Whether the rule's every match starts with one of a few words (its search starts there)."""
         return bool(self._anchored >> self.order[full_id] & 1)
 
-    def find(self, masked: str) -> tuple[prefilter.CollapsedText, list[tuple[int, int, int]]]:
-        """The text as the conditions read it (``prefilter.collapsed``), and every word of the
-        index in it: (start, end, word number) in its offsets, by start."""
+    def find(self, masked: str) -> _Words:
+        """The words of the index in ``masked``, as the conditions read it (``prefilter.collapsed``)."""
         view = prefilter.collapse_text(masked)
         if self._automaton is None:
-            return view, []
-        return view, sorted((a, b, w) for w, a, b in self._automaton.find_matches_as_indexes(view.text, overlapping=True))
+            return _Words(view, [], [], [], [])
+        found = sorted(self._automaton.find_matches_as_indexes(view.text, overlapping=True), key=itemgetter(1))
+        start_bits = self._start_bits
+        leads = [(a, start_bits[w]) for w, a, _ in found if start_bits[w]]
+        return _Words(view, [a for _, a, _ in found], [w for w, _, _ in found],
+                      [a for a, _ in leads], [bits for _, bits in leads])
 
-    def spans(self, view: prefilter.CollapsedText, found: list[tuple[int, int, int]], spans: list[tuple[int, int]],
-              allowed: int) -> Iterator[tuple[int, tuple[int, int]]]:
+    def spans(self, found: _Words, spans: list[tuple[int, int]], allowed: int) -> Iterator[tuple[int, tuple[int, int]]]:
         """(rule number, span to search) for every span and every rule of the bit set ``allowed``
-        whose conditions hold in it; an anchored rule's span starts at its first start word."""
-        bits, starting, gates, anchored = self._bits, self._start_bits, self._gates, self._anchored
-        starts = [a for a, _, _ in found]
+        whose conditions hold in it; an anchored rule's span starts at its first start word.
+
+        A word that starts in a span but runs past its end is counted as in it: that only lets
+        more spans through, never fewer."""
+        view, starts, words, gates, anchored = found.view, found.starts, found.words, self._gates, self._anchored
+        bits, mask = self._bits, self._rule_mask
         for a, b in spans:
-            rules, atoms, seen = self.free, 0, 0
-            first: dict[int, int] = {}  # rule bit -> where its first start word begins (collapsed)
-            # a word lies in the span when the span holds some of each run at its ends
             ca, cb = view.index(a), view.index(b - 1) + 1
-            for k in range(bisect_left(starts, ca), len(found)):
-                s, e, w = found[k]
-                if s >= cb:
-                    break
-                if e <= cb:
-                    rule_bits, atom_bit = bits[w]
-                    rules |= rule_bits
-                    atoms |= atom_bit
-                    new = starting[w] & ~seen
-                    if new:
-                        seen |= new
-                        while new:
-                            low = new & -new
-                            first[low] = s
-                            new ^= low
-            todo = rules & allowed
+            lo, hi = bisect_left(starts, ca), bisect_left(starts, cb)
+            present = reduce(or_, map(bits.__getitem__, words[lo:hi]), self.free)
+            todo = present & mask & allowed
             while todo:  # each rule of the set, lowest bit first
                 low = todo & -todo
                 todo ^= low
                 number = low.bit_length() - 1
                 gate = gates[number]
-                if gate is not None and not gate(atoms):
+                if gate is not None and not gate(present):  # the gates read the atom bits
                     continue
                 if low & anchored:
-                    if low in first:
-                        yield number, (max(a, view.start_of(first[low])), b)
+                    first = _first_lead(found, low, ca, cb)
+                    if first is not None:
+                        yield number, (max(a, view.start_of(first)), b)
                 else:
                     yield number, (a, b)
+
+
+def _first_lead(found: _Words, rule_bit: int, start: int, end: int) -> int | None:
+    """Where the first start word of the rule ``rule_bit`` begins in ``[start, end)`` (collapsed
+    offsets), if any."""
+    starts, rules = found.lead_starts, found.lead_rules
+    for k in range(bisect_left(starts, start), len(starts)):
+        if starts[k] >= end:
+            return None
+        if rules[k] & rule_bit:
+            return starts[k]
+    return None
 
 
 def _analyse(rule: CompiledRule, memo: prefilter.Memo | None = None) -> tuple[prefilter.Formula, frozenset[str] | None]:
@@ -215,13 +234,13 @@ def search_plan(ruleset: RuleSet, scanned: Scanned) -> list[tuple[CompiledRule, 
     only where the rule's conditions hold (``RequiresIndex``), from the first place a match can
     start; in rule order."""
     index = requires_index(ruleset)
-    view, found = index.find(scanned.masked)
+    found = index.find(scanned.masked)
     chosen: dict[int, list[tuple[int, int]]] = {}
     everything = (1 << len(index.rules)) - 1
-    for number, span in index.spans(view, found, number_windows(scanned), everything & ~index.whole_bits):
+    for number, span in index.spans(found, number_windows(scanned), everything & ~index.whole_bits):
         chosen.setdefault(number, []).append(span)
     if index.whole_bits:
-        for number, span in index.spans(view, found, scanned.sentences.spans, index.whole_bits):
+        for number, span in index.spans(found, scanned.sentences.spans, index.whole_bits):
             chosen.setdefault(number, []).append(span)
     return [(index.rules[number][1], chosen[number]) for number in sorted(chosen)]
 

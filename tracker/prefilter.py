@@ -19,6 +19,8 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Union
 
+import re
+
 import regex
 
 from tracker.ruleset import NUMBER_MASK
@@ -58,20 +60,25 @@ Memo = dict[str, _Info]
 _LITERAL_RUN = regex.compile(r"[^\s#()\[\]\\|*+?{}.^$]+")  # VERBOSE: spaces and "#" are syntax
 _PLAIN_RUN = regex.compile(r"[^()\[\]\\|*+?{}.^$]+")
 _SPACE = regex.compile(r"\s*")
-_COLLAPSE = regex.compile(r"\s+|\uE000{2,}")
+# Newlines are kept: sentences end at one, so no span the engine searches holds one.
+_COLLAPSE = regex.compile(r"[^\S\n]+|\uE000{2,}")
 _RUN_PIECES = (frozenset({" "}), frozenset({NUMBER_MASK}))
 _ANY = _Info(None, None)
 _EMPTY = _Info(frozenset({""}), None)
 
 
 def collapsed(text: str) -> str:
-    """``text`` as the prefilter reads a document: each run of whitespace one space, each run
-    of number masks one mask, so that "\\s+" and "{{number}}" become characters of its words."""
+    """``text`` as the prefilter reads a document: each run of whitespace within a line one
+    space, each run of number masks one mask, so that "\\s+" and "{{number}}" become characters of
+    its words. Newlines stay: the engine never searches across one."""
     return _COLLAPSE.sub(lambda m: NUMBER_MASK if m.group()[0] == NUMBER_MASK else " ", text)
 
 
-_OTHER_SPACE = regex.compile(r"[^\S ]")
-_LONG_RUNS = regex.compile(r"\s{2,}|\uE000{2,}")
+_LONG_RUNS = regex.compile(r"[^\S\n]{2,}|[^\S\n ]|\uE000{2,}")
+_MASK_RUNS = regex.compile(r"\uE000{2,}")
+# any whitespace but a space or a newline (the standard library's \s holds every character the
+# regex module's \s holds, and four more: a safe test, and faster)
+_ODD_SPACE = re.compile(r"[^\S\n ]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +111,16 @@ class CollapsedText:
 
 
 def collapse_text(text: str) -> CollapsedText:
-    """``collapsed(text)`` and its map; runs are rare (numbers of two digits and more, blank
-    lines), so the text is copied in a few slices."""
+    """``collapsed(text)`` and its map. News text rarely holds two spaces in a row or odd
+    whitespace; then only the numbers collapse, found by a scan for the mask."""
+    runs = _MASK_RUNS if "  " not in text and _ODD_SPACE.search(text) is None else _LONG_RUNS
     pieces: list[str] = []
     cut: list[int] = []
     starts: list[int] = []
     ends: list[int] = []
     removed: list[int] = []
     pos = gone = 0
-    for m in _LONG_RUNS.finditer(text):
+    for m in runs.finditer(text):
         a, b = m.span()
         pieces.append(text[pos:a])
         pieces.append(NUMBER_MASK if text[a] == NUMBER_MASK else " ")
@@ -123,10 +131,7 @@ def collapse_text(text: str) -> CollapsedText:
         removed.append(gone)
         pos = b
     pieces.append(text[pos:])
-    out = "".join(pieces)
-    if _OTHER_SPACE.search(out):
-        out = _OTHER_SPACE.sub(" ", out)
-    return CollapsedText(out, cut, starts, ends, removed)
+    return CollapsedText("".join(pieces), cut, starts, ends, removed)
 
 
 def _and(parts: list[Formula]) -> Formula:

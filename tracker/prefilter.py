@@ -10,16 +10,20 @@ a guess: claims do not change, only searches that could find nothing are saved.
 The analysis reads the pattern's own syntax (the VERBOSE dialect of the ``regex`` module the rules
 are written in). Anything it does not understand counts as "may match anything", which only
 weakens the filter, never makes it wrong. Lookarounds consume nothing, so they add nothing.
+
+Two refinements. The strings every match *starts* with, when they are few words, let a search
+begin at the first of them. And the engine reads text ``collapsed``: a run of whitespace is one
+space and a masked number one mask character, so "\\uE000+\\s+رهائن" becomes the atom
+"<mask> رهائن": a window passes only if a number there is followed by the noun.
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Union
-
-import re
 
 import regex
 

@@ -66,6 +66,10 @@ _PLAIN_RUN = regex.compile(r"[^()\[\]\\|*+?{}.^$]+")
 _SPACE = regex.compile(r"\s*")
 # Newlines are kept: sentences end at one, so no span the engine searches holds one.
 _COLLAPSE = regex.compile(r"[^\S\n]+|\uE000{2,}")
+_DOUBLE_MASK = NUMBER_MASK * 2
+# any whitespace but a space or a newline (the standard library's \s holds every character the
+# regex module's \s holds, and four more: a safe test, and faster)
+_ODD_SPACE = re.compile(r"[^\S\n ]")
 _RUN_PIECES = (frozenset({" "}), frozenset({NUMBER_MASK}))
 _ANY = _Info(None, None)
 _EMPTY = _Info(frozenset({""}), None)
@@ -75,14 +79,14 @@ def collapsed(text: str) -> str:
     """``text`` as the prefilter reads a document: each run of whitespace within a line one
     space, each run of number masks one mask, so that "\\s+" and "{{number}}" become characters of
     its words. Newlines stay: the engine never searches across one."""
+    if "  " not in text and _DOUBLE_MASK not in text and _ODD_SPACE.search(text) is None:
+        return text  # the common case, and the analysis asks tens of thousands of times
     return _COLLAPSE.sub(lambda m: NUMBER_MASK if m.group()[0] == NUMBER_MASK else " ", text)
 
 
 _LONG_RUNS = regex.compile(r"[^\S\n]{2,}|[^\S\n ]|\uE000{2,}")
 _MASK_RUNS = regex.compile(r"\uE000{2,}")
-# any whitespace but a space or a newline (the standard library's \s holds every character the
-# regex module's \s holds, and four more: a safe test, and faster)
-_ODD_SPACE = re.compile(r"[^\S\n ]")
+
 
 
 @dataclass(frozen=True, slots=True)

@@ -1014,7 +1014,7 @@ _GROUP_NAMES = """
 
 
 def _ends_sql() -> str:
-    """The WITH clause defining ``ends`` (see the comment above), for ``{where}`` on facts."""
+    """The WITH clause defining ``voice_ends`` (the ends of the comment above, per voice-day) and the names."""
     days = {"prev": -1, "same": 0, "next": 1}
     fields = ("k1", "v1", "o1", "v2", "o2")  # the best key, its bound and openness; the second's
 
@@ -1070,7 +1070,6 @@ def _ends_sql() -> str:
                      f"FALSE) AS below_{d}")
         flags.append(f"COALESCE(s.value_low > t.hi_{d}_v OR (s.value_low = t.hi_{d}_v AND (s.low_open OR t.hi_{d}_o)), "
                      f"FALSE) AS above_{d}")
-    any_flag = " OR ".join(f"{f}_{d}" for d in days for f in ("below", "above"))
     sep = ",\n        "
     probe_cols, flag_cols = sep.join(probes), sep.join(flags)
     threshold_cols = sep.join(thresholds)
@@ -1133,9 +1132,6 @@ flagged AS (
     JOIN thresholds AS t ON t.gk = s.gk AND t.day = s.day AND t.sk = s.sk AND t.ak = s.ak
                         AND t.unattributed = s.unattributed
 ),
-per_statement AS MATERIALIZED (
-    SELECT * FROM flagged WHERE {any_flag}
-),
 voice_ends AS (
     SELECT gk, day, sk, ak,
            min(value) FILTER (WHERE first_end) AS first_min, max(value) FILTER (WHERE first_end) AS first_max,
@@ -1147,20 +1143,6 @@ voice_ends AS (
           FROM flagged)
     WHERE first_end OR later_end
     GROUP BY gk, day, sk, ak
-),
-ends AS (
-    -- as the earlier day of its group (group = its own day)
-    SELECT *, day AS first_day,
-           CASE WHEN (NOT cumulative AND below_next) OR above_next THEN day + 1 ELSE day END AS last_day,
-           below_same OR (NOT cumulative AND below_next) AS is_low,
-           above_same OR above_next AS is_high
-    FROM per_statement
-    UNION ALL
-    -- as the later day of the group of the day before
-    SELECT *, day - 1 AS first_day, day AS last_day,
-           below_prev AS is_low,
-           NOT cumulative AND above_prev AS is_high
-    FROM per_statement
 ),
 -- the names behind the integer keys: from the count tables when they exist (a few thousand
 -- rows), else from the filtered claims
@@ -1274,19 +1256,22 @@ class _Rows:
     high_open: np.ndarray
     attributed: np.ndarray
     cumulative: bool
+    claim_id: np.ndarray | None = None  # when read from facts for a drill-down
 
 
 def _live_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, params: dict[str, Any],
-               cumulative: bool) -> _Rows:
+               cumulative: bool, claim_ids: bool = False) -> _Rows:
     """The statements of ``table`` (``statement_rows`` or ``facts``) that ``where`` keeps, in
-    order (sorted here: numpy's sort of a few columns took a third of DuckDB's ORDER BY)."""
+    order (sorted here: numpy's sort of a few columns took a third of DuckDB's ORDER BY);
+    ``claim_ids``: facts' claims, each with its id."""
     got = con.sql(f"""
-        SELECT c.gk, c.sk, c.ak, CAST(c.as_of - DATE '1970-01-01' AS INTEGER) AS day, c.value,
+        SELECT {'c.claim_id, ' if claim_ids else ''}c.gk, c.sk, c.ak, CAST(c.as_of - DATE '1970-01-01' AS INTEGER) AS day, c.value,
                c.value_low AS low, c.value_high AS high,
                c.qualifier = 'more_than' AS low_open, c.qualifier = 'less_than' AS high_open,
                c.attributed_to IS NOT NULL AS attributed
         FROM {table} AS c WHERE {where}""", params=params).to_arrow_table()  # (fetchnumpy: ~20% slower)
-    cols = {k: got.column(k).to_numpy() for k in _LIVE_COLUMNS}  # a NULL bound becomes NaN
+    cols = {k: got.column(k).to_numpy(zero_copy_only=False)  # a NULL bound becomes NaN
+            for k in (*_LIVE_COLUMNS, *(("claim_id",) if claim_ids else ()))}
     order = np.lexsort((cols["ak"], cols["sk"], cols["day"], cols["gk"]))
     return _Rows(**{k: v[order] for k, v in cols.items()}, cumulative=cumulative)
 
@@ -1437,15 +1422,23 @@ def _past(mine: np.ndarray, mine_open: np.ndarray, bound: Bound, below: bool) ->
     return beyond | ((mine == bound[0]) & (mine_open | bound[1]))
 
 
+def _flags(r: _Rows, n: _Nest, near: dict[int, tuple[np.ndarray, np.ndarray]]
+           ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """(below, above) per day offset: the statements wholly below the greatest independent lower
+    bound of that day, and wholly above the least upper bound (``flagged`` of ``_ENDS``)."""
+    th = _thresholds(r, n, near)
+    vd = n.voice_of
+    below = {k: _past(r.high, r.high_open, (lo[0][vd], lo[1][vd]), True) for k, (lo, _) in th.items()}
+    above = {k: _past(r.low, r.low_open, (hi[0][vd], hi[1][vd]), False) for k, (_, hi) in th.items()}
+    return below, above
+
+
 def _voice_groups(r: _Rows, known: tuple[dict[int, str | None], dict[int, str | None]]) -> pa.Table:
     """The groups (``_LIVE_GROUPS``) of the statements ``r``, their voices named from ``known``
     (``_live_keys``: sources and attributions by key)."""
     n = _nest(r)
     near = _neighbours(r, n)
-    th = _thresholds(r, n, near)
-    vd = n.voice_of
-    below = {k: _past(r.high, r.high_open, (lo[0][vd], lo[1][vd]), True) for k, (lo, _) in th.items()}
-    above = {k: _past(r.low, r.low_open, (hi[0][vd], hi[1][vd]), False) for k, (_, hi) in th.items()}
+    below, above = _flags(r, n, near)
     # ``voice_ends``: as the earlier day of its own group (reaching the next day when it
     # conflicts with it), as the later day of the group of the day before
     reach = (below[1] & (not r.cumulative)) | above[1]
@@ -1455,6 +1448,21 @@ def _voice_groups(r: _Rows, known: tuple[dict[int, str | None], dict[int, str | 
     reaches = np.logical_or.reduceat(reach, n.first_voice)
     voice, names = _voices(r.sk[n.first_voice], r.ak[n.first_voice], known)
     return _group_table(r, n, near[-1], ends, reaches, voice, names)
+
+
+def _sides(r: _Rows, first: int) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high): the statements on each side of the group of day ``first`` (days since
+    1970-01-01), ``r`` holding the statements of that day and the next: as the earlier day
+    (against the same or the next day), as the later day (against the day before); see the
+    comment above ``_ends_sql``."""
+    if not len(r.gk):
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    n = _nest(r)
+    below, above = _flags(r, n, _neighbours(r, n))
+    on_first, on_next = r.day == first, r.day == first + 1
+    low = (on_first & (below[0] | (below[1] & (not r.cumulative)))) | (on_next & below[-1])
+    high = (on_first & (above[0] | above[1])) | (on_next & above[-1] & (not r.cumulative))
+    return low, high
 
 
 def _fold(value: np.ndarray, end: np.ndarray, starts: np.ndarray) -> Bound:
@@ -1683,30 +1691,28 @@ def disagreement_claims(con: duckdb.DuckDBPyConnection, f: Filters, row: dict[st
     params.update(w.params)
     # computed from those two days' claims (facts is ordered by day: a few row groups), never
     # from a table of every conflict's ends: that would be larger than the claims
-    ends = _ends(con, claims_where, from_facts=True)
-    keys = ("e.gk = c.gk AND e.sk = c.sk AND e.ak = c.ak AND e.day = c.as_of AND e.value = c.value "
-            "AND e.value_low IS NOT DISTINCT FROM c.value_low AND e.value_high IS NOT DISTINCT FROM c.value_high "
-            "AND e.qualifier = c.qualifier")
+    r = _live_rows(con, "facts", claims_where, params, row["kind"] == "cumulative", claim_ids=True)
+    low, high = _sides(r, (first - date(1970, 1, 1)).days)
+    assert r.claim_id is not None
+    sides = pa.table({"claim_id": pa.array(np.concatenate([r.claim_id[low], r.claim_id[high]]), pa.string()),
+                      "side": pa.array(["low"] * int(low.sum()) + ["high"] * int(high.sum()), pa.string())})
     cap = "" if per_side is None else "WHERE k <= $per_side"
     if per_side is not None:
         params["per_side"] = per_side
-    return _df(con, ends + f"""
-        , sides AS (
-            SELECT DISTINCT gk, sk, ak, day, value, value_low, value_high, qualifier, 'low' AS side
-            FROM ends WHERE first_day = $first AND is_low
-            UNION
-            SELECT DISTINCT gk, sk, ak, day, value, value_low, value_high, qualifier, 'high' AS side
-            FROM ends WHERE first_day = $first AND is_high
-        ),
-        matched AS (
-            SELECT e.side, {CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end,
-                   row_number() OVER (PARTITION BY e.side ORDER BY c.value, c.as_of, c.claim_id) AS k,
-                   count(*) OVER (PARTITION BY e.side) AS n_side
-            FROM sides AS e JOIN facts AS c ON {keys}
-            WHERE {claims_where}
-        )
-        SELECT * EXCLUDE (k) FROM matched {cap}
-        ORDER BY value, side, as_of, claim_id""", params)
+    con.register("disagreement_sides", sides)
+    try:
+        return _df(con, f"""
+            WITH matched AS (
+                SELECT e.side, {CLAIM_COLUMNS}, c.number_start, c.number_end, c.span_start, c.span_end,
+                       row_number() OVER (PARTITION BY e.side ORDER BY c.value, c.as_of, c.claim_id) AS k,
+                       count(*) OVER (PARTITION BY e.side) AS n_side
+                FROM disagreement_sides AS e JOIN facts AS c ON c.claim_id = e.claim_id
+                WHERE {claims_where}
+            )
+            SELECT * EXCLUDE (k) FROM matched {cap}
+            ORDER BY value, side, as_of, claim_id""", params)
+    finally:
+        con.unregister("disagreement_sides")
 
 
 # ---- claims ---------------------------------------------------------------------------------

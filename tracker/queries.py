@@ -1161,12 +1161,11 @@ _STATEMENT_COLUMNS = """SELECT c.gk, c.sk, c.ak, c.as_of AS day, c.value, c.valu
            c.qualifier = 'more_than' AS low_open, c.qualifier = 'less_than' AS high_open"""
 
 
-def _ends(con: duckdb.DuckDBPyConnection, where: str, from_facts: bool = False) -> str:
-    """``_ENDS`` for the claims ``where`` keeps. Statements come from ``statement_rows`` once it
-    exists, unless ``from_facts`` (a condition on text columns, or a few days: ``facts`` is
-    ordered by day, ``statement_rows`` by publisher first); keys are named from the key tables
-    once those exist, else from the filtered claims."""
-    if not from_facts and _has_table(con, STATEMENT_TABLE):
+def _ends(con: duckdb.DuckDBPyConnection, where: str) -> str:
+    """``_ENDS`` for the claims ``where`` keeps (``create_conflict_tables``). Statements come from
+    ``statement_rows`` once it exists, else from facts; keys are named from the key tables once
+    those exist, else from the filtered claims."""
+    if _has_table(con, STATEMENT_TABLE):
         # already distinct but for the publisher: a statement of several publishers repeats, which
         # changes nothing (every result is a minimum, a maximum or a distinct list), so no grouping
         statements = f"{_STATEMENT_COLUMNS}, c.kind = 'cumulative' AS cumulative, c.attributed_to IS NULL AS unattributed " \
@@ -1226,9 +1225,10 @@ _GROUPS = _NAMED.format(groups="""(
 # A filter on publishers, attributed sources, qualifiers or text changes which statements exist,
 # so their groups are derived again at each query. Those statements are few (for one metric and
 # three publishers, ~75,000 of 7.7 million at 10 million claims) and the SQL above spent its time
-# planning (~100 ms) and in the fixed costs of its dozen steps, not in the rows. Here one ordered
-# scan reads them, and each step is a reduction over runs of the sorted rows (voice-days, source-
-# days, days): the same derivation as ``_ENDS`` and ``_GROUPS``, step for step. DuckDB then names
+# planning (~100 ms) and in the fixed costs of its dozen steps, not in the rows. Here one scan
+# reads them, numpy sorts them, and each step is a reduction over runs of the sorted rows (voice-
+# days, source-days, days): the same derivation as ``_ENDS`` and ``_GROUPS``, step for step (the
+# drill-down, ``disagreement_claims``, uses the same steps for one group's sides). DuckDB then names
 # the groups (``_NAMED``), filters and orders them. One metric and kind at a time: a group never
 # spans two, and the arrays of all claims at once (before the snapshot's tables exist) would not
 # fit beside the snapshot.

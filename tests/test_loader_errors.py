@@ -114,10 +114,15 @@ def test_runaway_pattern_is_stopped_named_and_others_still_run(tmp_path: Path) -
                .replace("5 رهائن", "5 رهينتين X").replace("6 رهائن", "6 رهينتين X"))
     good = _rule("good", "{{number}} \\s+ رهائن")
     ruleset = load_rules(_folder(tmp_path, t="schema: 1\nnamespace: t\nrules:\n" + runaway + good))
-    text = "ك" * 3000 + " رهينتين و5 رهائن"
+    # its words ("رهينتين X") are in the sentence, so the engine must search it, but not where it runs away
+    text = "ك" * 3000 + " رهينتين و5 رهائن، رهينتين X"
     result = extract_text(text, ruleset, timeout=0.05)
     assert [t.rule_id for t in result.timeouts] == ["t.runaway"]
     assert [(c.rule_id, c.value, c.quote) for c in result.claims] == [("t.good", 5, "5 رهائن")]
+    # without its words the rule cannot match, so it is not searched and cannot run away
+    result = extract_text("ك" * 3000 + " رهينتين و5 رهائن", ruleset, timeout=0.05)
+    assert result.timeouts == []
+    assert [(c.rule_id, c.value) for c in result.claims] == [("t.good", 5)]
 
 
 def test_aliases_that_expand_to_too_many_values_are_refused() -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from store_helpers import ROOT, query, real_extractor
 from tracker.articles import read_file
-from tracker.ingest import ingest
+from tracker.ingest import ingest, reextract
 from tracker.ruleset import check_rules
 
 _spec = importlib.util.spec_from_file_location("build_hostile", ROOT / "fixtures" / "bad" / "build_hostile.py")
@@ -294,8 +294,17 @@ def test_ingest_names_the_rule_that_timed_out_and_stores_the_other_claims(tmp_pa
     messages: list[str] = []
     summary = ingest([str(corpus)], tmp_path / "t.duckdb", report=messages.append)
     assert (summary.new, summary.failed, summary.claims_added) == (1, 0, 1)
-    assert messages == [f"{corpus}:1: warning: rule t.runaway timed out after 2.0s; its claims in this article "
-                        "are missing, the other rules' are stored"]
+    warning = (f"{corpus}:1: warning: rule t.runaway timed out after 2.0s; its claims in this article "
+               "are missing, the other rules' are stored (`tracker reextract` tries it again)")
+    assert messages == [warning]
     assert query(tmp_path / "t.duckdb", "SELECT rule_id, value, number_start, number_end FROM claims") == \
         [("t.good", 5.0, 70, 71)]
     assert RUNAWAY_TEXT[70:71] == "5"
+    # the article is marked, so that reextract with the same rules tries it again (and not others)
+    (marked, run_hash), = query(tmp_path / "t.duckdb", "SELECT a.rules_hash, r.rules_hash FROM articles a JOIN runs r USING (run_id)")
+    assert marked == run_hash + " (incomplete)"
+    again: list[str] = []
+    redone = reextract(tmp_path / "t.duckdb", report=again.append)
+    assert (redone.skipped, redone.unchanged, redone.replaced) == (0, 1, 0)
+    assert again == [warning]
+    assert query(tmp_path / "t.duckdb", "SELECT rules_hash FROM articles") == [(marked,)]

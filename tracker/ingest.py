@@ -123,12 +123,12 @@ def _prepare_into(builder: store.BatchBuilder, article: Article, record_hash: st
         return f"{article.source}: extraction failed: {type(exc).__name__}: {exc}"
     rows, warnings = store.claim_tuples(article, found.claims, published_at.date() if published_at else None)
     # the article is stored with the other rules' claims; the user is told which rule's are missing
-    warnings = [f"{t.message}; its claims in this article are missing, the other rules' are stored"
-                for t in found.timeouts] + warnings
+    warnings = [f"{t.message}; its claims in this article are missing, the other rules' are stored "
+                "(`tracker reextract` tries it again)" for t in found.timeouts] + warnings
     row = (article.article_id, article.publisher, article.url, published_at, date_source, article.title,
            article.text, article.content_hash, record_hash, json.dumps(article.metadata, ensure_ascii=False),
            article.source)
-    builder.add(row, rows, stories.signature(article.text))
+    builder.add(row, rows, stories.signature(article.text), incomplete=bool(found.timeouts))
     return [f"{article.source}: warning: {w}" for w in warnings]
 
 

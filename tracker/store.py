@@ -227,9 +227,12 @@ ARTICLE_SCHEMA = pa.schema([
 BATCH_ARTICLE_SCHEMA = pa.schema([
     *[f for f in ARTICLE_SCHEMA if f.name != "story_id"],
     ("own_story", pa.string()), ("signature", pa.binary()), ("shingles", pa.int32()),
-    ("bands", pa.list_(pa.int64())),
+    ("bands", pa.list_(pa.int64())), ("incomplete", pa.bool_()),
 ])
 IDS_SCHEMA = pa.schema([("article_id", pa.string())])
+# Marks the rules hash of an article whose extraction a rule's timeout cut short: it differs from
+# every rules hash, so `tracker reextract` tries the article again.
+INCOMPLETE = " (incomplete)"
 CLAIM_SCHEMA = pa.schema([
     ("claim_id", pa.string()), ("article_id", pa.string()), ("metric", pa.string()),
     ("kind", pa.string()), ("value", pa.float64()), ("value_low", pa.float64()),
@@ -311,15 +314,17 @@ class BatchBuilder:
         self.articles: list[tuple[Any, ...]] = []
         self.claims: list[tuple[Any, ...]] = []
 
-    def add(self, row: tuple[Any, ...], claims: list[tuple[Any, ...]], sig: stories.Signature | None) -> None:
-        """One article: ``row`` in ``ARTICLE_SCHEMA`` order without ``story_id``, its claim tuples and signature."""
+    def add(self, row: tuple[Any, ...], claims: list[tuple[Any, ...]], sig: stories.Signature | None,
+            incomplete: bool = False) -> None:
+        """One article: ``row`` in ``ARTICLE_SCHEMA`` order without ``story_id``, its claim tuples and
+        signature; ``incomplete``: a rule timed out on it, so some of its claims may be missing."""
         article_id, content_hash = row[0], row[7]
         if sig is None:
             extra = (stories.new_story_id(article_id, content_hash), None, None, None)
         else:
             extra = (stories.new_story_id(article_id, content_hash), sig.minhash, sig.shingles,
                      stories.band_keys(sig.minhash))
-        self.articles.append((*row, *extra))
+        self.articles.append((*row, *extra, incomplete))
         self.claims.extend(claims)
 
     def __len__(self) -> int:
@@ -645,7 +650,8 @@ def save_ingest_batch(con: duckdb.DuckDBPyConnection, run: Run, items: Batch | l
             con.execute(sql(name))
     articles = _link_stories(con, articles)
     register(con, "batch_articles", articles)
-    con.execute(sql("insert_articles"), {"now": now, "run_id": run.run_id, "rules_hash": run.rules_hash})
+    con.execute(sql("insert_articles"), {"now": now, "run_id": run.run_id, "rules_hash": run.rules_hash,
+                                         "incomplete": INCOMPLETE})
     counts["claims_added"] = _insert_claims(con, run, batch.claims, now, only_batch_articles=bool(stored))
     run.pending.update(counts)
     _flush_counts(con, run)
@@ -658,7 +664,7 @@ def save_reextract_batch(con: duckdb.DuckDBPyConnection, run: Run, items: Batch 
     history and the new ones replace them; every article is marked with the run's rules hash."""
     batch = Batch.of(items)
     ids = batch.articles.column("article_id").to_pylist()
-    register(con, "batch_ids", {"article_id": ids}, IDS_SCHEMA)
+    register(con, "batch_ids", batch.articles.select(["article_id", "incomplete"]))
     current = {aid: list(claim_ids) for aid, claim_ids in con.execute(sql("current_claim_ids")).fetchall()}
     new: dict[str, list[str]] = {aid: [] for aid in ids}
     for aid, cid in zip(batch.claims.column("article_id").to_pylist(), batch.claims.column("claim_id").to_pylist()):
@@ -671,7 +677,7 @@ def save_reextract_batch(con: duckdb.DuckDBPyConnection, run: Run, items: Batch 
         counts["claims_removed"] = _supersede(con, run, changed, now)
         register(con, "batch_articles", {"article_id": changed}, IDS_SCHEMA)
         counts["claims_added"] = _insert_claims(con, run, batch.claims, now, only_batch_articles=True)
-    con.execute(sql("set_rules_hash"), {"rules_hash": run.rules_hash})
+    con.execute(sql("set_rules_hash"), {"rules_hash": run.rules_hash, "incomplete": INCOMPLETE})
     run.pending.update(counts)
     _flush_counts(con, run)
     run.pending.clear()

@@ -102,7 +102,7 @@ UPDATE articles SET story_id = $keep WHERE story_id = $old;
 INSERT INTO articles BY NAME
 SELECT article_id, publisher, url, published_at, published_at_source, title, text, content_hash,
        record_hash, metadata::JSON AS metadata, read_from, $now AS ingested_at, $run_id AS run_id,
-       $rules_hash AS rules_hash, story_id
+       $rules_hash || CASE WHEN incomplete THEN $incomplete ELSE '' END AS rules_hash, story_id
 FROM batch_articles;
 
 -- name: insert_claims
@@ -128,8 +128,9 @@ FROM claims AS c JOIN batch_ids AS b USING (article_id)
 GROUP BY c.article_id;
 
 -- name: set_rules_hash
-UPDATE articles SET rules_hash = $rules_hash
-WHERE article_id IN (SELECT article_id FROM batch_ids);
+UPDATE articles SET rules_hash = $rules_hash || CASE WHEN b.incomplete THEN $incomplete ELSE '' END
+FROM batch_ids AS b
+WHERE articles.article_id = b.article_id;
 
 -- name: articles_to_reextract
 SELECT article_id FROM articles

@@ -3,8 +3,9 @@
 Count numbers found by ``tracker.numbers.scan`` are overwritten (same length, so offsets hold)
 with NUMBER_MASK characters; a rule's ``{{number}}`` matches such a run and nothing else, so the
 number grammar is written once and every rule sees the same numbers. Rules that need a number
-run only on sentences that hold one. Every search is bounded by a timeout; a rule that runs
-away is reported and the others go on.
+run only on sentences that hold one, and only in spans that hold the words their pattern needs
+(``RequiresIndex``, ``tracker.prefilter``). Every search is bounded by a timeout; a rule that
+runs away is reported and the others go on.
 """
 
 from __future__ import annotations

@@ -349,9 +349,12 @@ class _Parser:
             return self._parse_group()
         key = self.p[start:end + 1]
         info = self.memo.get(key)
-        if info is None:
-            info = self.memo[key] = self._parse_group()
-        self.i = end + 1
+        if info is not None:
+            self.i = end + 1
+            return info
+        info = self._parse_group()
+        if self.i == end + 1:  # kept only where the parse agrees with the pairing of parentheses
+            self.memo[key] = info
         return info
 
     def _parse_group(self) -> _Info:

@@ -1,9 +1,11 @@
-"""The ingest's writer thread: the run's end is recorded in the last batch's transaction, and the
-pause left for readers between two commits is not taken after the last one."""
+"""The ingest's writer thread: the run's end is recorded in the last batch's transaction, the
+pause left for readers between two commits is not taken after the last one, and a batch is
+counted once its commit went through."""
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,33 @@ def test_a_failed_last_commit_ends_the_run_as_failed(tmp_path: Path, monkeypatch
         ingest([str(corpus)], db, extractor_factory=declared_extractor, batch_size=20, report=lambda m: None)
     assert query(db, "SELECT status, finished_at IS NOT NULL, articles_new FROM runs") == [("failed", True, 20)]
     assert query(db, "SELECT count(*) FROM articles") == [(20,)]
+
+
+def test_a_batch_is_counted_only_once_its_commit_went_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer hands the main thread a batch's counts after its commit: a commit that fails
+    (rolled back) adds nothing to the summary."""
+    from contextlib import contextmanager
+
+    from store_helpers import real_extractor
+    from tracker.articles import read_file
+
+    corpus = write_corpus(tmp_path / "corpus.jsonl", 3)
+    db = tmp_path / "t.duckdb"
+    store.connect(db).close()
+    extractor = real_extractor()
+    chunk = ingest_module.prepare_chunk([(a, store.record_hash(a)) for a in read_file(corpus)], extractor)
+    real = store.writing
+
+    @contextmanager
+    def commit_fails(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        with real(*args, **kwargs) as con:
+            yield con
+            raise RuntimeError("commit failed")  # inside the transaction: it is rolled back
+
+    monkeypatch.setattr(store, "writing", commit_fails)
+    writer = ingest_module._Writer(db, store.Run("ingest", extractor.rules_hash, "test"), store.save_ingest_batch)
+    writer.submit(chunk.batch, Counter())
+    with pytest.raises(RuntimeError, match="commit failed"):
+        writer.close()
+    assert writer.done() == []
+    assert query(db, "SELECT count(*) FROM articles") == [(0,)]

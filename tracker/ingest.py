@@ -315,9 +315,10 @@ class _Writer:
             run.pending.update(counts)
             try:
                 with _DB_LOCK, store.writing(self.db, batch_bytes=batch.nbytes) as con:
-                    self._done.put(self.save(con, run, batch))
+                    saved = self.save(con, run, batch)
                     if finish is not None and run.run_id is not None:
                         store.end_run(con, run, finish)
+                self._done.put(saved)  # counted once committed: a failed commit stores nothing
                 if finish is not None and run.run_id is not None:
                     self.finished = finish
             except BaseException as exc:  # noqa: BLE001 - handed to the main thread

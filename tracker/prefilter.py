@@ -64,8 +64,6 @@ Memo = dict[str, _Info]
 _LITERAL_RUN = regex.compile(r"[^\s#()\[\]\\|*+?{}.^$]+")  # VERBOSE: spaces and "#" are syntax
 _PLAIN_RUN = regex.compile(r"[^()\[\]\\|*+?{}.^$]+")
 _SPACE = regex.compile(r"\s*")
-# Newlines are kept: sentences end at one, so no span the engine searches holds one.
-_COLLAPSE = regex.compile(r"[^\S\n]+|\uE000{2,}")
 _DOUBLE_MASK = NUMBER_MASK * 2
 # any whitespace but a space or a newline (the standard library's \s holds every character the
 # regex module's \s holds, and four more: a safe test, and faster)
@@ -79,11 +77,17 @@ def collapsed(text: str) -> str:
     """``text`` as the prefilter reads a document: each run of whitespace within a line one
     space, each run of number masks one mask, so that "\\s+" and "{{number}}" become characters of
     its words. Newlines stay: the engine never searches across one."""
-    if "  " not in text and _DOUBLE_MASK not in text and _ODD_SPACE.search(text) is None:
+    if _single_spaced(text) and _DOUBLE_MASK not in text:
         return text  # the common case, and the analysis asks tens of thousands of times
-    return _COLLAPSE.sub(lambda m: NUMBER_MASK if m.group()[0] == NUMBER_MASK else " ", text)
+    return collapse_text(text).text
 
 
+def _single_spaced(text: str) -> bool:
+    """No two spaces in a row and no whitespace but spaces and newlines: only numbers collapse."""
+    return "  " not in text and _ODD_SPACE.search(text) is None
+
+
+# Newlines are kept: sentences end at one, so no span the engine searches holds one.
 _LONG_RUNS = regex.compile(r"[^\S\n]{2,}|[^\S\n ]|\uE000{2,}")
 _MASK_RUNS = regex.compile(r"\uE000{2,}")
 
@@ -121,7 +125,7 @@ class CollapsedText:
 def collapse_text(text: str) -> CollapsedText:
     """``collapsed(text)`` and its map. News text rarely holds two spaces in a row or odd
     whitespace; then only the numbers collapse, found by a scan for the mask."""
-    runs = _MASK_RUNS if "  " not in text and _ODD_SPACE.search(text) is None else _LONG_RUNS
+    runs = _MASK_RUNS if _single_spaced(text) else _LONG_RUNS
     pieces: list[str] = []
     cut: list[int] = []
     starts: list[int] = []
@@ -552,20 +556,9 @@ def gate(formula: Formula, bit: Mapping[str, int]) -> Gate:
     return (formula[0] == "and", tuple(gate(part, bit) for part in formula[1]))
 
 
-def passes(g: Gate, present: int) -> bool:
-    """Whether text holding the atoms of mask ``present`` satisfies the gate."""
-    if g is None:
-        return True
-    if isinstance(g, int):
-        return bool(g & present)
-    if g[0]:
-        return all(passes(part, present) for part in g[1])
-    return any(passes(part, present) for part in g[1])
-
-
 def compile_gate(g: Gate) -> Callable[[int], bool] | None:
-    """``passes`` for one gate as a Python function (a search plan checks ~80 a text: the
-    recursive walk cost more than the searches it saved on small texts); None when always true."""
+    """A gate as a Python function of the atom bits present (a search plan checks ~80 a text:
+    a recursive walk cost more than the searches it saved on small texts); None when always true."""
     if g is None:
         return None
 

@@ -177,14 +177,25 @@ def _or(parts: list[Formula]) -> Formula:
         else:
             rest.append(p)
     if atoms:
-        rest.insert(0, frozenset(atoms))
+        rest.insert(0, _fewest(atoms))
     return rest[0] if len(rest) == 1 else ("or", tuple(rest))
+
+
+def _fewest(atoms: Collection[str]) -> frozenset[str]:
+    """The same condition "one of these occurs" with fewer atoms: one that holds another is
+    dropped, since text holding it holds the other ("الاسري" goes where "اسري" is). Fewer words
+    for the engine to find (6,487 -> 2,927 for the project's rules), and the same spans pass."""
+    kept: list[str] = []
+    for atom in sorted(atoms, key=len):
+        if not any(k in atom for k in kept):
+            kept.append(atom)
+    return frozenset(kept)
 
 
 def _as_formula(info: _Info) -> Formula:
     """The strongest formula an info gives: its strings as atoms when all are long enough."""
     if info.exact is not None and info.exact and all(len(s) >= MIN_ATOM for s in info.exact):
-        return _and([frozenset(info.exact), info.formula])
+        return _and([_fewest(info.exact), info.formula])
     return info.formula
 
 

@@ -281,7 +281,7 @@ def find_matches(ruleset: RuleSet, scanned: Scanned, *, rule_ids: set[str] | Non
         if rule_ids is not None and rule.full_id not in rule_ids:
             continue
         compiled = rule.compiled
-        names = compiled.groupindex
+        names = tuple(compiled.groupindex.items())  # a match's spans are read from m.regs by index
         priority = rule.rule.priority
         index = index_of.order[rule.full_id]
         prunable = prune and not index_of.whole[rule.full_id]  # a dual noun's claim is not a count number's
@@ -294,7 +294,8 @@ def find_matches(ruleset: RuleSet, scanned: Scanned, *, rule_ids: set[str] | Non
                 for m in compiled.finditer(masked, a, b, overlapped=False, timeout=timeout):
                     if m.end() == m.start() or not _starts_at_word(masked, m.start()):
                         continue
-                    groups = {name: m.span(name) for name in names if m.start(name) >= 0}
+                    regs = m.regs
+                    groups = {name: regs[i] for name, i in names if regs[i][0] >= 0}
                     match = Match(rule, m.start(), m.end(), groups)
                     found.append((index, match))
                     if prune:

@@ -13,7 +13,6 @@ of number words (``str.find``, which runs at memory speed); the token grammar ru
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 import ahocorasick_rs
@@ -66,6 +65,13 @@ _STEMS = (
 _STEM_SCAN = ahocorasick_rs.AhoCorasick(
     list(_STEMS) + list("0123456789"), matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST
 )
+# The words a number expression or an ordinal can start with: a word candidate whose letters are
+# none of these reads as nothing (``numwords.tokenize`` looks up the same tables), so it is dropped
+# before the token grammar runs. Most stem hits are such words ("الفلسطيني", "السبت").
+_FIRST_WORDS = frozenset(numwords.WORD_TYPES) | frozenset(numwords._TEEN_HEADS) | numwords._ONE_HEADS | frozenset(
+    numwords.FRACTIONS
+)
+_LETTERS_RE = regex.compile(r"[^\W\d_]+")
 # Words that read as a proclitic + number word but are other words: "I am not", "the lady",
 # "quantity" (ك + Egyptian مية). Checked without a leading و/ف.
 _NOT_NUMBERS = frozenset({"لست", "الست", "كمية", "كميه"})
@@ -165,22 +171,34 @@ _ARTICLES = ("وال", "بال", "فال", "كال", "لل", "ال")
 # Scale words the lexicon lists with their article ("عشرات الالاف" reads it as one token).
 _ARTICLE_SCALES = tuple(w for w in numwords.SCALES if w.startswith("ال") and w[2:] in numwords.SCALES)
 
-# The common case in one regex call: a digit number with its optional qualifier before (a
-# look-behind that captures; "قرابة الـ50" puts an article between), scale word and addend
-# ("3 آلاف و577"), and what follows it (a clock time, a date, a percent sign, a qualifier after
-# the number or after its noun, or a range to finish in Python).
-# (The qualifier's own proclitic, "لاكثر من", is matched outside the list: listing every
-# clitic form made the look-behind's list six times longer and the scan measurably slower.)
+# A digit number is read in Python around a few small regexes: its qualifier before ("نحو 50";
+# "قرابة الـ50" puts an article between), the word before it ("عام 2023"), its scale word and
+# addend ("3 آلاف و577"), and what follows it (a clock time, a date, a percent sign, a qualifier
+# after the number or after its noun, or a range to finish in Python). This was one regex,
+# _FAST_RE (tests/test_numbers_fast.py keeps it as the reference the reading must agree with); it
+# cost ~10 us at every digit number, mostly in its look-behinds and in trying each alternative
+# of the tail in turn, where most numbers are just followed by a word ("50 شخصا").
 _SCALE_WORDS = sorted((w for w, t in numwords.WORD_TYPES.items() if t == "scale"), key=len, reverse=True)
-_FAST_RE = regex.compile(
+_SCALE_SET = frozenset(_SCALE_WORDS)
+# Digits, then the space and the word after them; a separator or a decimal point ("40,000",
+# "1.5") leaves it to the full DIGITS.
+_DIGITS_HEAD_RE = regex.compile(r"(\d++)(?![.,]\d)(\s*+)([^\W\d_]*+)")
+_DIGITS_FULL_HEAD_RE = regex.compile(rf"({numwords.DIGITS})(\s*+)([^\W\d_]*+)")
+_WORD_AFTER_RE = regex.compile(r"(\s*+)([^\W\d_]*+)")
+_ADD_RE = regex.compile(r"\s*و\s*(?P<add>\d+(?:\.\d+)?)(?!\d)(?!\s*(?:\L<scales>)(?!\w))", scales=_SCALE_WORDS)
+# The qualifiers before of several words by their last word, longest first; and every word a
+# qualifier before can end with (a single word may carry a proclitic: "ونحو", "للاكثر من").
+_QB_ENDING_IN: dict[str, list[str]] = {}
+for _q in sorted((q for q in _QUALIFIERS_BEFORE if " " in q), key=len, reverse=True):
+    _QB_ENDING_IN.setdefault(_q.rsplit(" ", 1)[1], []).append(_q)
+_QB_LAST_WORDS = frozenset(_QB_ENDING_IN) | frozenset(
+    c + q for c in ("", "و", "ف", "ب", "ل", "لل") for q in _QUALIFIERS_BEFORE if " " not in q
+)
+# The alternatives after a number. "nx" (the next word) is read in Python unless the word is one
+# that may start another alternative (_TAIL_WORDS) or the characters after the number may
+# (_TAIL_CHARS, or "%" and "," after a space).
+_TAIL_RE = regex.compile(
     rf"""
-    (?:(?<=(?<![^\W\d_])(?:لل|[وفبل])?(?P<q>\L<qb>)\s+(?:ال)?))?
-    (?:(?<=(?<![^\W\d_])(?P<pw>[^\W\d_]+)\s+[^\W\d_]{{0,4}}))?
-    (?P<d>{numwords.DIGITS})
-    (?:\s*(?P<sc>\L<scales>)(?![^\W\d_])
-       (?:\s*و\s*(?P<add>\d+(?:\.\d+)?)(?!\d)(?!\s*(?:\L<scales>)(?!\w)))?
-    )?
-    (?:
        (?P<time>:\d{{2}}(?!\d)(?::\d{{2}}(?!\d))?)
       |(?P<date>[/-]\d{{1,2}}(?:[/-]\d{{2,4}})?(?!\d)|/\d{{4}}(?!\d))
       |(?P<pct>\s*(?:%|(?:في|ب)\s*ال(?:مئة|مائة|مية|ميه|مئه|مائه)(?![^\W\d_])))
@@ -191,14 +209,53 @@ _FAST_RE = regex.compile(
       |(?P<half>\s*و\s*(?:نصف|ربع)(?![^\W\d_]))
       |(?P<point>\s+فاصل)
       |(?P<nx>\s+(?P<nxw>[^\W\d_]++)(?:\s*,?\s*(?P<qnw>\L<qn>)(?![^\W\d_])(?!\s*من(?![^\W\d_])))?)
-    )?
     """,
     regex.VERBOSE,
-    qb=sorted(_QUALIFIERS_BEFORE, key=len, reverse=True),
-    scales=_SCALE_WORDS,
     qa=sorted(_QUALIFIERS_AFTER, key=len, reverse=True),
     qn=_QUALS_AFTER_NOUN,
 )
+# The first words of the alternatives other than "nx": months (and "من"/"شهر" before them),
+# qualifiers after the number, range words, the year suffixes, "ونصف", "في/ب المئة"
+# ("فاصل..." is tested apart: "point" has no word boundary).
+_TAIL_WORDS = (
+    frozenset(m.split()[0] for m in _MONTH_NAMES) | {"من", "شهر"}
+    | frozenset(q.split(" ")[0] for q in _QUALIFIERS_AFTER)
+    | {"الي", "او", "حتي", "لغاية", "و", "م", "ه", "ونصف", "وربع", "ب", "في"}
+    | frozenset(p + "ال" + h for p in ("في", "ب") for h in ("مئة", "مائة", "مية", "ميه", "مئه", "مائه"))
+)
+_TAIL_CHARS = frozenset(":/-–,")  # and "%", read in Python
+# The words "month" starts with, and those of "rng" (other than "او" and "و", which start "qa").
+_MONTH_WORDS = frozenset(m.split()[0] for m in _MONTH_NAMES) | {"من", "شهر"}
+_MONTH_TAIL_RE = regex.compile(
+    rf"\s*(?:من\s+)?(?:شهر\s+)?(?:{_MONTHS_RE})(?![^\W\d_])(?:\s*(?:عام\s+|سنة\s+)?\d{{4}}(?!\d))?"
+)
+_RANGE_WORDS = frozenset({"الي", "حتي", "لغاية"})
+# "nx"'s qualifier after the counted noun, on its own; it runs only where a qualifier starts.
+_QUAL_NOUN_RE = regex.compile(r"\s*,?\s*(?P<qnw>\L<qn>)(?![^\W\d_])(?!\s*من(?![^\W\d_]))", qn=_QUALS_AFTER_NOUN)
+_QN_STARTS = tuple(_QUALS_AFTER_NOUN)
+
+
+class _CharClass(dict):  # type: ignore[type-arg]
+    """Whether a character is in a regex class, memoised per character.
+
+    The Python reading must agree with the regexes it replaces, and str methods do not:
+    ``isalpha`` misses the marks ``[^\\W\\d_]`` holds, ``isspace`` takes ``\\x1c``-``\\x1f``,
+    which ``\\s`` does not. Only characters below U+3000 are kept, so the memo stays small.
+    """
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__()
+        self._re = regex.compile(pattern)
+
+    def __missing__(self, ch: str) -> bool:
+        hit = self._re.match(ch) is not None
+        if ch < "\u3000":
+            self[ch] = hit
+        return hit
+
+
+_IS_LETTER = _CharClass(r"[^\W\d_]")
+_IS_SPACE = _CharClass(r"\s")
 
 
 def _valid_date(first: str, rest: str) -> bool:
@@ -245,51 +302,210 @@ def _article_ordinal(text: str, ws: int, pos: int) -> bool:
     return False
 
 
-def _fast(text: str, ws: int, pos: int) -> RawNumber | None:
-    """A digit number read in one regex call; None when the slow path must decide (ranges...)."""
-    m = _FAST_RE.match(text, pos)
-    if m is None or m.lastgroup in ("rng", "half", "point"):
+class _Digits(NamedTuple):
+    """A digit number as _FAST_RE read it: its groups and where they end."""
+
+    d: str
+    d_end: int
+    q: str | None  # qualifier before, from q_start
+    q_start: int
+    pw: str  # the word before
+    sc: str | None  # scale word
+    sc_end: int
+    add: str | None  # "3 آلاف و577"
+    add_end: int
+    group: str  # the alternative of _TAIL_RE that matched; else the last group read ("d", "sc", "add")
+    group_text: str  # for "date", "time" and "qa"
+    end: int  # of the whole match
+    nxw: str | None  # "nx": the next word and the qualifier after it
+    qnw: str | None
+
+
+def _word_before(text: str, pos: int) -> tuple[str, int]:
+    """_FAST_RE's "pw" and where it ends: the word before the one at ``pos`` (at most four of whose
+    letters come before ``pos``); "" when there is none."""
+    if pos > 1 and text[pos - 1] == " " and text[pos - 2] != " ":  # the common case: "word 50"
+        end = pos - 1
+        start = text.rfind(" ", max(0, end - 24), end) + 1
+        if (start > 0 or end < 24) and text[start:end].isalpha():  # isalpha: letters, in [^\W\d_]
+            return text[start:end], end
+    glued = pos
+    while glued > 0 and pos - glued < 5 and _IS_LETTER[text[glued - 1]]:
+        glued -= 1
+    if pos - glued > 4 or glued == 0 or not _IS_SPACE[text[glued - 1]]:
+        return "", 0
+    end = glued - 1
+    while end > 0 and _IS_SPACE[text[end - 1]]:
+        end -= 1
+    start = text.rfind(" ", max(0, end - 24), end) + 1  # the common case: a space before the word
+    if (start > 0 or end < 24) and text[start:end].isalpha():  # isalpha: letters, a subset of [^\W\d_]
+        return text[start:end], end
+    start = end
+    while start > 0 and _IS_LETTER[text[start - 1]]:
+        start -= 1
+    return text[start:end], end
+
+
+def _word_initial(text: str, i: int) -> bool:
+    """Whether ``i`` starts a word, or follows a proclitic (لل or one of و ف ب ل) that does."""
+    return (
+        i == 0 or not _IS_LETTER[text[i - 1]]
+        or (text[i - 1] in "وفبل" and (i == 1 or not _IS_LETTER[text[i - 2]]))
+        or (i >= 2 and text[i - 2:i] == "لل" and (i == 2 or not _IS_LETTER[text[i - 3]]))
+    )
+
+
+def _qualifier_before(text: str, pos: int, pw: str, pw_end: int) -> tuple[str | None, int]:
+    """_FAST_RE's "q": the qualifier before the number at ``pos`` ("نحو 50") and its start.
+
+    Its last word is the word before, ``pw``, if nothing or only "ال" is glued to the number. The
+    look-behind tries the qualifiers longest first; a single word may carry a proclitic ("ونحو").
+    """
+    if not pw or not (_IS_SPACE[text[pos - 1]] or (text[pos - 2:pos] == "ال" and _IS_SPACE[text[pos - 3]])):
+        return None, 0
+    for q in _QB_ENDING_IN.get(pw, ()):  # several words, longest first: "ما لا يقل عن"
+        q_start = pw_end - len(q)
+        if q_start >= 0 and text[q_start:pw_end] == q and _word_initial(text, q_start):
+            return q, q_start
+    if pw in _QUALIFIERS_BEFORE:
+        return pw, pw_end - len(pw)
+    if pw[0] in "وفبل" and pw[1:] in _QUALIFIERS_BEFORE:
+        return pw[1:], pw_end - len(pw) + 1
+    if pw.startswith("لل") and pw[2:] in _QUALIFIERS_BEFORE:
+        return pw[2:], pw_end - len(pw) + 2
+    return None, 0
+
+
+def _qualifier_after_noun(text: str, w_end: int) -> regex.Match[str] | None:
+    """"nx"'s qualifier after the counted noun ending at ``w_end`` ("20 شخصا على الاقل")."""
+    n = len(text)
+    if w_end == n:
         return None
-    q = m.group("q")
-    q_kind = _QUALIFIERS_BEFORE[q] if q is not None else None
-    if q_kind in ("between", "from") or (q is not None and ws != pos and text[ws:pos] != "ال"):
-        return None
-    d, sc = m.group("d"), m.group("sc")
+    c = text[w_end]
+    if c == " " and w_end + 1 < n and not _IS_SPACE[text[w_end + 1]] and text[w_end + 1] != ",":
+        maybe = text.startswith(_QN_STARTS, w_end + 1)  # one space: the qualifier would start there
+    else:
+        maybe = _IS_SPACE[c] or c == ","
+    return _QUAL_NOUN_RE.match(text, w_end) if maybe else None
+
+
+_Tail = tuple[str | None, str, int, str | None, str | None]  # group, its text, end, nxw, qnw
+
+
+def _tail(text: str, t: int, space: str, word: str) -> _Tail:
+    """What follows a digit number (or its scale word) at ``t``, where ``space`` and ``word`` come next."""
+    n = len(text)
+    if not word:
+        k = t + len(space)
+        if k < n and text[k] == "%":  # no alternative before "pct" starts with "%"
+            return "pct", "", k + 1, None, None
+        if k < n and text[k] in ((",",) if space else _TAIL_CHARS):
+            return _tail_regex(text, t)
+        return None, "", t, None, None
+    w_end = t + len(space) + len(word)
+    if word in _MONTH_WORDS:
+        # "7 اكتوبر", "من شهر ..."; none of these words starts another alternative but "nx"
+        if (mm := _MONTH_TAIL_RE.match(text, t)) is not None:
+            return "month", "", mm.end(), None, None
+    elif word in _RANGE_WORDS:
+        if space and w_end < n and _IS_SPACE[text[w_end]]:  # "10 الى 20": "rng"; else "nx"
+            end = w_end
+            while end < n and _IS_SPACE[text[end]]:
+                end += 1
+            return "rng", "", end, None, None
+    elif word in _TAIL_WORDS or (space and word.startswith("فاصل")):
+        return _tail_regex(text, t)
+    if not space:  # glued ("20شخصا"): "nx" needs a space
+        return None, "", t, None, None
+    if (qm := _qualifier_after_noun(text, w_end)) is not None:
+        return "nx", "", qm.end(), word, qm.group("qnw")
+    return "nx", "", w_end, word, None
+
+
+def _tail_regex(text: str, t: int) -> _Tail:
+    m = _TAIL_RE.match(text, t)
+    if m is None:
+        return None, "", t, None, None
     group = m.lastgroup
-    if (group == "date" and not _valid_date(d, m.group("date"))) or (
-        group == "time" and not _valid_time(d, m.group("time"))
-    ):
-        return None  # the slow path reads "94/1" and "12:99" as plain numbers
-    value = numwords.parse_digits(d, sc is not None)
-    if not math.isfinite(value):  # hundreds of digits: no float holds it, scan() drops it
-        return RawNumber(pos, m.end("d"), Quantity(value, value, value, "exact"), "count")
-    end = m.end("sc") if sc is not None else m.end("d")
-    if sc is not None:
-        value *= numwords.SCALES[sc][0]
-        if (add := m.group("add")) is not None:
-            value += float(add)
-            end = m.end("add")
-    start = pos if q is None else m.start("q")
-    qualifier: Qualifier = q_kind if q_kind is not None else "exact"  # type: ignore[assignment]
-    kind: NumberKind = "count"
-    if group == "qa" and qualifier == "exact":
-        qualifier = _QUALIFIERS_AFTER[m.group("qa").lstrip().lstrip(",").lstrip()]  # "5\nعلى الأقل"
-        end = m.end()
-    elif group == "nx" and (qnw := m.group("qnw")) is not None:
-        if qualifier == "exact":
-            qualifier = _QUALIFIERS_AFTER[qnw]  # after the counted noun: the span stays on the number
-    elif group == "time":
-        kind, end = "time", m.end()
-    elif group == "date":
-        kind, end = "date", m.end()
-    elif group == "pct":
-        kind, end = "percent", m.end()
-    elif group == "month" and sc is None and value == int(value) and 1 <= value <= 31:
-        kind, end = "date", m.end()
-    elif group == "nx" and sc is None and value <= 24 and m.group("nxw") in _DAYPARTS:
-        kind, end = "time", m.end()
+    return group, m.group(group) if group in ("date", "time", "qa") else "", m.end(), m.group("nxw"), m.group("qnw")
+
+
+def _read_digits(text: str, pos: int) -> _Digits | None:
+    """The digit number at ``pos`` as _FAST_RE read it."""
+    head = _DIGITS_HEAD_RE.match(text, pos) or _DIGITS_FULL_HEAD_RE.match(text, pos)
+    if head is None:
+        return None
+    d, space, word = head.groups()
+    d_end = pos + len(d)
+    pw, pw_end = _word_before(text, pos)
+    q, q_start = _qualifier_before(text, pos, pw, pw_end) if pw in _QB_LAST_WORDS else (None, 0)
+    sc = add = None
+    t = sc_end = add_end = d_end
+    if word in _SCALE_SET:
+        sc = word
+        t = sc_end = d_end + len(space) + len(word)
+        space, word = _WORD_AFTER_RE.match(text, t).groups()  # type: ignore[union-attr]  # always matches
+        if word == "و" and (am := _ADD_RE.match(text, t)) is not None:
+            add, t = am.group("add"), am.end()
+            add_end = t
+            space, word = _WORD_AFTER_RE.match(text, t).groups()  # type: ignore[union-attr]
+    group, group_text, end, nxw, qnw = _tail(text, t, space, word)
+    if group is None:
+        group = "add" if add is not None else "sc" if sc is not None else "d"
+    return _Digits(d, d_end, q, q_start, pw, sc, sc_end, add, add_end, group, group_text, end, nxw, qnw)
+
+
+def _fast(text: str, ws: int, pos: int) -> RawNumber | None:
+    """A digit number read without the token grammar; None when the slow path must decide (ranges...)."""
+    m = _read_digits(text, pos)
+    if m is None:
+        return None
+    d, d_end, q, q_start, pw, sc, sc_end, add, add_end, group, group_text, m_end, nxw, qnw = m
+    if group == "nx" and qnw is None and q is None and sc is None:  # the common case: "50 شخصا"
+        value = numwords.parse_digits(d, False)
+        if not math.isfinite(value):
+            return RawNumber(pos, d_end, Quantity(value, value, value, "exact"), "count")
+        qualifier: Qualifier = "exact"
+        end = d_end
+        kind: NumberKind = "time" if value <= 24 and nxw in _DAYPARTS else "count"
+        if kind == "time":
+            end = m_end
+    else:
+        if group in ("rng", "half", "point"):
+            return None
+        q_kind = _QUALIFIERS_BEFORE[q] if q is not None else None
+        if q_kind in ("between", "from") or (q is not None and ws != pos and text[ws:pos] != "ال"):
+            return None
+        if (group == "date" and not _valid_date(d, group_text)) or (group == "time" and not _valid_time(d, group_text)):
+            return None  # the slow path reads "94/1" and "12:99" as plain numbers
+        value = numwords.parse_digits(d, sc is not None)
+        if not math.isfinite(value):  # hundreds of digits: no float holds it, scan() drops it
+            return RawNumber(pos, d_end, Quantity(value, value, value, "exact"), "count")
+        end = sc_end if sc is not None else d_end
+        if sc is not None:
+            value *= numwords.SCALES[sc][0]
+            if add is not None:
+                value += float(add)
+                end = add_end
+        qualifier = q_kind if q_kind is not None else "exact"  # type: ignore[assignment]
+        kind = "count"
+        if group == "qa" and qualifier == "exact":
+            qualifier = _QUALIFIERS_AFTER[group_text.lstrip().lstrip(",").lstrip()]  # "5\nعلى الأقل"
+            end = m_end
+        elif group == "nx" and qnw is not None:
+            if qualifier == "exact":
+                qualifier = _QUALIFIERS_AFTER[qnw]  # after the counted noun: the span stays on the number
+        elif group == "time":
+            kind, end = "time", m_end
+        elif group == "date":
+            kind, end = "date", m_end
+        elif group == "pct":
+            kind, end = "percent", m_end
+        elif group == "month" and sc is None and value == int(value) and 1 <= value <= 31:
+            kind, end = "date", m_end
+        elif group == "nx" and sc is None and value <= 24 and nxw in _DAYPARTS:
+            kind, end = "time", m_end
     if kind == "count" and sc is None:
-        pw = m.group("pw") or ""
         if len(d) == 4 and 1800 <= value <= 2100 and (
             group == "ysfx" or pw in _YEAR_WORDS or _clitic_free(pw) in _YEAR_WORDS
             or pw in ("حرب", "وحرب", "انتفاضة")  # "حرب 2014", but not "الحرب 2000 مصاب"
@@ -297,18 +513,32 @@ def _fast(text: str, ws: int, pos: int) -> RawNumber | None:
         ):
             kind = "year"
             if group == "ysfx":
-                end = m.end()
+                end = m_end
         elif value <= 24 and pw in _TIME_WORDS and ws == pos:
             kind = "time"
         elif (ws != pos or pw == "ال") and _article_ordinal(text, ws, pos):
             kind = "ordinal"  # "لليوم الـ34"
     if kind != "count" and kind != "percent":
         qualifier = "exact"
-    return RawNumber(start, end, Quantity.of(value, qualifier), kind)
+    return RawNumber(pos if q is None else q_start, end, Quantity.of(value, qualifier), kind)
 
 
-@dataclass(frozen=True, slots=True)
-class _Before:
+# The phrases that read as a qualifier before, as the last words before a number: the qualifier
+# itself, or with a proclitic glued to its first word ("ونحو"; the first proclitic in
+# _CLITIC_HEADS that leaves a qualifier wins); each mapped to the qualifier. The last words of
+# these phrases let most numbers skip the look-up.
+_QB_PHRASES: dict[str, str] = {q: q for q in _QUALIFIERS_BEFORE}
+for _c in _CLITIC_HEADS:
+    for _q in _QUALIFIERS_BEFORE:
+        _QB_PHRASES.setdefault(_c + _q, _q)
+_QB_PHRASE_ENDS = frozenset(p.rsplit(" ", 1)[-1] for p in _QB_PHRASES)
+# Where a qualifier stands in the text before a number: its words apart by any spaces, then spaces.
+_QB_END_RES = {
+    q: regex.compile(r"\s+".join(map(regex.escape, q.split())) + r"\s+$") for q in _QUALIFIERS_BEFORE
+}
+
+
+class _Before(NamedTuple):  # a NamedTuple: a frozen dataclass took longer to build than to use
     """The words just before a position (nearest last), for qualifier and kind look-ups."""
 
     words: list[str]
@@ -330,22 +560,13 @@ class _Before:
 
     def qualifier(self) -> tuple[str, int] | None:
         """The qualifier phrase ending right before the position and where it starts."""
-        if not self.spaced:
+        if not self.spaced or not self.words or self.words[-1] not in _QB_PHRASE_ENDS:
             return None
         for n in (4, 3, 2, 1):
             if len(self.words) < n:
                 continue
-            phrase = " ".join(self.words[-n:])
-            if phrase in _QUALIFIERS_BEFORE:
-                found = phrase
-            else:
-                found = next((phrase[len(c):] for c in _CLITIC_HEADS
-                              if phrase.startswith(c) and phrase[len(c):] in _QUALIFIERS_BEFORE), "")
-                if not found:
-                    continue
-            pattern = r"\s+".join(map(regex.escape, found.split())) + r"\s+$"
-            m = regex.search(pattern, self.text)
-            if m is not None:
+            found = _QB_PHRASES.get(" ".join(self.words[-n:]))
+            if found is not None and (m := _QB_END_RES[found].search(self.text)) is not None:
                 return found, self.base + m.start()
         return None
 
@@ -360,9 +581,13 @@ def _word_start(text: str, i: int) -> int | None:
     return j if text[j:i] in PROCLITICS else None
 
 
-def _candidates(text: str) -> list[tuple[int, int]]:
-    """(word start, number start) pairs where a number may begin, in text order."""
-    found: list[tuple[int, int]] = []
+def _candidates(text: str) -> list[tuple[int, int, bool]]:
+    """(word start, number start, reads) where a number may begin, in text order.
+
+    ``reads`` is False for a word only an ordinal starts with ("الثاني"): the token grammar would
+    find no number there.
+    """
+    found: list[tuple[int, int, bool]] = []
     last_digit_end = -1
     rejected_end = -2  # end of the last digit run that was inside a word ("ad_4"); -2: none yet
     for _, i, end in _STEM_SCAN.find_matches_as_indexes(text):
@@ -382,11 +607,12 @@ def _candidates(text: str) -> list[tuple[int, int]]:
             if ws is None:
                 rejected_end = end
                 continue
+            found.append((ws, i, True))
         else:
-            ws = _word_start(text, i)
-            if ws is None:
-                continue
-        found.append((ws, i))
+            word = _LETTERS_RE.match(text, i).group()  # type: ignore[union-attr]  # a stem is letters
+            reads = word in _FIRST_WORDS
+            if (reads or word in _ORDINALS) and (ws := _word_start(text, i)) is not None:
+                found.append((ws, i, reads))
     return found
 
 
@@ -399,8 +625,69 @@ class _Read(NamedTuple):
     scale: float  # the scale word it ends with ("10 آلاف": 1000), 0 if none
 
 
+# The token grammar (numwords.tokenize, then evaluate) costs ~10 us a call. Most numbers are one
+# token followed by a word that is none: "50 شخصا", "اربعة اشخاص", "الاف الفلسطينيين". Those are
+# read here from the same tables (tests/test_numbers_fast.py checks the two readings agree).
+# The words the grammar joins to digits before it: a scale word ("50 الف") or a decimal point
+# word ("5 فاصلة 3"), also after "و" (so any word in "و" is left to the grammar).
+_JOINS_DIGITS = frozenset(w for w, t in numwords.WORD_TYPES.items() if t in ("scale", "point"))
+_WORD_HEAD_RE = regex.compile(r"([^\W\d_]++)(\s*+)([^\W\d_]*+)")  # a word, then the next one
+# Words the grammar reads alone as one token (not "احد", "نصف", "فاصلة": those need context).
+_LONE_WORDS = frozenset(
+    w for w, t in numwords.WORD_TYPES.items()
+    if t != "point" and w not in numwords._ONE_HEADS and w not in numwords.FRACTIONS
+)
+
+
+def _read_lone_digits(text: str, pos: int) -> _Read | None:
+    """Digits at ``pos`` the token grammar would read alone ("من 50 شخصا"), without tokenizing."""
+    head = _DIGITS_HEAD_RE.match(text, pos) or _DIGITS_FULL_HEAD_RE.match(text, pos)
+    if head is None:
+        return None
+    d, _, word = head.groups()
+    if word in _JOINS_DIGITS or word.startswith("و"):
+        return None
+    return _Read(numwords.parse_digits(d, False), pos + len(d), None, 0.0)
+
+
+def _read_lone_word(text: str, pos: int) -> _Read | None:
+    """A number word at ``pos`` that no number token follows ("اربعة اشخاص"), without tokenizing.
+
+    The next word must be no number word and not start with "و" (which could join one); digits
+    or anything else after the word end the expression as well. None: ask the grammar.
+    """
+    head = _WORD_HEAD_RE.match(text, pos)
+    if head is None:
+        return None
+    word, _, after = head.groups()
+    if word not in _LONE_WORDS or (after and (after in _FIRST_WORDS or after[0] == "و")):
+        return None
+    end = pos + len(word)
+    kind = numwords.WORD_TYPES[word]
+    if kind == "scale":
+        scale, form = numwords.SCALES[word]
+        if form == "plural":  # "الاف": three to ten of the scale (numwords.evaluate)
+            return _Read(3 * scale, end, (3 * scale, 10 * scale - 1), float(scale))
+        return _Read((2.0 if form in ("dual", "acc_or_dual") else 1.0) * scale, end, None, float(scale))
+    if kind == "vague":  # "عشرات"
+        low, high = numwords.VAGUE[word]
+        return _Read(low, end, (low, high), 0.0)
+    table = {"unit": numwords.UNITS, "teen": numwords.TEENS, "ten": numwords.TENS, "hundred": numwords.HUNDREDS}[kind]
+    return _Read(float(table[word]), end, None, 0.0)
+
+
 def _read(text: str, pos: int) -> _Read | None:
     """The number expression at ``pos``: value, end, vague bounds and its final scale word."""
+    if pos < len(text):
+        c = text[pos]
+        lone = _read_lone_digits(text, pos) if "0" <= c <= "9" else _read_lone_word(text, pos) if c.isalpha() else None
+        if lone is not None:
+            return lone
+    return _read_tokens(text, pos)
+
+
+def _read_tokens(text: str, pos: int) -> _Read | None:
+    """``_read`` by the token grammar."""
     tokens = numwords.tokenize(text, pos)
     ev = numwords.evaluate(tokens)
     if ev is None:
@@ -506,7 +793,7 @@ def scan(text: str) -> list[RawNumber]:
     """Every number expression in *normalised* ``text``, longest first, left to right."""
     out: list[RawNumber] = []
     last_end = 0
-    for ws, pos in _candidates(text):
+    for ws, pos, reads in _candidates(text):
         if pos < last_end:
             continue
         if text[pos].isdigit() and (fast := _fast(text, ws, pos)) is not None:
@@ -515,7 +802,7 @@ def scan(text: str) -> list[RawNumber]:
             last_end = fast.end
             continue
         prefix = text[ws:pos]
-        got = _read(text, pos)
+        got = _read(text, pos) if reads else None
         if got is None:
             if (ordinal := _ordinal(text, ws, pos)) is not None:
                 out.append(ordinal)

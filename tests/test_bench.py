@@ -49,7 +49,8 @@ def test_bench_smoke(tmp_path: Path) -> None:
     res = json.loads(out.read_text(encoding="utf-8"))
     assert res["corpus"]["articles"] == 12 and res["corpus"]["bytes"] > 0
     _throughput_ok(res["baseline"])
-    assert set(res["passes"]) == {"scan \\d+ (decoded texts)", "normalize", "find_numbers", "extract (all rules)"}
+    assert set(res["passes"]) == {"scan \\d+ (decoded texts)", "normalize", "find_numbers", "extract (all rules)",
+                                  "rules at claims (floor)"}
     for t in res["passes"].values():
         _throughput_ok(t)
     assert res["passes"]["extract (all rules)"]["items"] > 0  # the fixture rules found claims
@@ -121,6 +122,10 @@ def test_bench_on_a_corpus_of_real_articles(tmp_path: Path) -> None:
     assert res["corpus"]["articles"] == 5 and res["corpus"]["bytes"] == 24149
     assert res["passes"]["extract (all rules)"]["items"] == 16
     _throughput_ok(res["passes"]["extract (all rules)"])
+    # the floor runs the pattern of each of the 16 claims once where its match starts, and each matches there
+    floor = res["passes"]["rules at claims (floor)"]
+    assert floor["extra"]["claims"] == 16 and floor["items"] == 16
+    _throughput_ok(floor)
 
 
 def test_bench_refuses_a_corpus_without_texts(tmp_path: Path) -> None:

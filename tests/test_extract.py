@@ -135,3 +135,19 @@ def test_pruning_by_priority_keeps_every_claim() -> None:
         full_matches += n_full
     assert len(texts) > 350
     assert pruned_matches < full_matches
+
+
+def test_claim_matches_are_the_claims_matches() -> None:
+    """The bench's floor runs, for each claim, its rule's pattern at its match's start: one job per
+    claim, and the pattern matches there with the claim's span (no tashkeel: offsets are equal)."""
+    from tracker.extract import claim_matches
+
+    text = "أفرجت حماس عن 3 رهائن، وقالت إن 59 رهينة ما زالوا في غزة."
+    claims = extract(text)
+    jobs = claim_matches(text)
+    assert [c.value for c in claims] == [3, 59]
+    assert len(jobs) == 2
+    for (pattern, masked, start, end), claim in zip(jobs, claims):
+        m = pattern.match(masked, start, end)
+        assert m is not None and (m.start(), m.end()) == (claim.span_start, claim.span_end)
+        assert pattern.pattern == load_rules().get(claim.rule_id).compiled.pattern

@@ -396,6 +396,10 @@ def throughput_line(t: Throughput) -> str:
 
 # ---- 1, 2: baseline and passes -----------------------------------------------------------------
 
+# Not an extraction pass: the rules' patterns only, each run once where a claim's match starts.
+# Full extraction cannot be faster than this with these rules in this regex engine.
+FLOOR_PASS = "rules at claims (floor)"
+
 def measure_baseline(corpus: CorpusInfo, repeat: int) -> tuple[Throughput, list[str]]:
     """Read and decode the corpus file and scan every text with ``\\d+``: the floor of the run."""
     path = Path(corpus.path)
@@ -412,8 +416,10 @@ def measure_baseline(corpus: CorpusInfo, repeat: int) -> tuple[Throughput, list[
 
 def measure_passes(texts: list[str], corpus: CorpusInfo, repeat: int, base: Throughput,
                    rules_dir: Path | None = None) -> dict[str, Throughput]:
-    """Each pass alone over the decoded texts: ``\\d+`` scan, normalisation, numbers, full extraction."""
-    from tracker.extract import extract_text
+    """Each pass alone over the decoded texts: ``\\d+`` scan, normalisation, numbers, full extraction;
+    and the floor of the rules' own regex work: each claim's pattern run once at its match's
+    known start (``extract.claim_matches``), with no search for where matches begin."""
+    from tracker.extract import claim_matches, extract_text
     from tracker.numbers import find_numbers
     from tracker.ruleset import load_rules
     from tracker.textnorm import normalize
@@ -436,6 +442,11 @@ def measure_passes(texts: list[str], corpus: CorpusInfo, repeat: int, base: Thro
         extra = {"rules": len(rules.rules), "rules_load_s": load_s} if name.startswith("extract") else {}
         out[name] = Throughput.of(name, corpus.articles, corpus.mb, walls, cpus, count, **extra).against(base)
         _say(throughput_line(out[name]))
+    jobs = [job for t in texts for job in claim_matches(t, rules)]
+    name = FLOOR_PASS
+    walls, cpus, count = time_repeated(lambda: sum(p.match(x, a, b) is not None for p, x, a, b in jobs), repeat)
+    out[name] = Throughput.of(name, corpus.articles, corpus.mb, walls, cpus, count, claims=len(jobs)).against(base)
+    _say(throughput_line(out[name]))
     return out
 
 
@@ -1260,8 +1271,10 @@ def evaluate(res: Results) -> list[Target]:
     out = []
     ext = res.passes.get("extract (all rules)")
     if ext is not None:
+        floor = res.passes.get(FLOOR_PASS)
+        ceiling = f"; the rules' own regex work at the claims alone runs at {floor.ratio_to_baseline:.4f}" if floor else ""
         out.append(Target("full extraction vs \\d+ baseline (1 core)", ">= 0.10 (aim 0.25)", ext.ratio_to_baseline,
-                          ext.ratio_to_baseline >= 0.10, f"CPU-time ratio {ext.cpu_ratio_to_baseline:.4f}"))
+                          ext.ratio_to_baseline >= 0.10, f"CPU-time ratio {ext.cpu_ratio_to_baseline:.4f}{ceiling}"))
     ing = res.ingest
     if "speedup_2_over_1" in ing:
         out.append(Target("ingest --workers 2 over 1 worker", ">= 1.7", ing["speedup_2_over_1"],

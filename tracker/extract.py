@@ -7,11 +7,14 @@ return ``Claim``s whose offsets index the ORIGINAL text. ``extract_text`` and
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import regex
+
 from tracker import attribution
-from tracker.engine import DEFAULT_TIMEOUT, Match, RuleTimeout, Scanned, find_matches, prepare, requires_index
+from tracker.engine import DEFAULT_TIMEOUT, Match, RuleTimeout, Scanned, find_matches, prepare, requires_index, search_plan
 from tracker.models import Article, Claim, Kind
 from tracker.quantity import QUALIFIERS, Quantity
 from tracker.ruleschema import Emit
@@ -180,6 +183,24 @@ def extract_text(text: str, rules: RuleSet | None = None, *, rule_ids: set[str] 
     matches, timeouts = find_matches(ruleset, scanned, rule_ids=rule_ids, timeout=timeout, prune=True)
     winners = _resolve(_candidates(ruleset, scanned, matches))
     return Extraction(_build(norm, scanned, winners), timeouts)
+
+
+def claim_matches(text: str, rules: RuleSet | None = None) -> list[tuple[regex.Pattern[str], str, int, int]]:
+    """The match behind each claim of ``text``: (its rule's compiled pattern, the masked text it
+    ran on, where the match starts, the end of the span that was searched). Running each
+    pattern once there is the least work these rules' regexes can do to produce the claims
+    (``tracker bench`` times it as a floor under full extraction)."""
+    ruleset = rules if rules is not None else _default_rules()
+    scanned = prepare(normalize(text).text)
+    matches, _ = find_matches(ruleset, scanned, prune=True)
+    spans = {rule.full_id: sorted(found) for rule, found in search_plan(ruleset, scanned)}
+    out = []
+    for c in _resolve(_candidates(ruleset, scanned, matches)):
+        m = c.match
+        searched = spans[m.rule.full_id]
+        a, b = searched[bisect_right(searched, (m.start, len(text) + 1)) - 1]
+        out.append((m.rule.compiled, scanned.masked, m.start, b))
+    return out
 
 
 def extract(text: str, rules: RuleSet | None = None) -> list[Claim]:

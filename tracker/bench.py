@@ -5,7 +5,8 @@ same machine under the same load:
 
 1. the baseline: read the corpus (JSONL), decode it, and run a plain ``regex`` ``\\d+`` scan
    over every text; then ``normalize``, ``find_numbers`` and full extraction (all rules),
-   each alone over the decoded texts;
+   each alone over the decoded texts; and a floor: each claim's rule pattern run once where its
+   match starts (what these rules' regexes cost at the least, with no search);
 2. end-to-end ``tracker ingest`` of the same corpus into a fresh DuckDB file, 1 and 2 workers
    (a child process each time, timed from outside);
 3. bulk loading of claim rows through the store's write path (``store.save_ingest_batch``);

@@ -65,7 +65,8 @@ def bench_cmd(articles: int, repeat: int, claims: tuple[int, ...], query_repeat:
     \b
     Sections, each printed as it finishes:
       1-2  a read+decode+\\d+ baseline, then normalize, find_numbers and full
-           extraction alone, as MB/s, articles/s and ratios to the baseline
+           extraction alone, as MB/s, articles/s and ratios to the baseline;
+           and a floor: each claim's rule pattern run once at its match
       3    `tracker ingest` into a fresh DuckDB file, 1 and 2 workers ("ingest")
            and bulk loading of claim rows through the store ("bulk")
       4    the dashboard's queries on generated claims, p50 and p95 ("queries")

@@ -12,6 +12,7 @@ of number words (``str.find``, which runs at memory speed); the token grammar ru
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Literal, NamedTuple
 
@@ -52,6 +53,7 @@ PROCLITICS = frozenset(
     for a in ("", "و", "ف")
     for b in ("", "ب", "ل", "ك", "ال", "لل", "بال", "كال")
 )
+_PROCLITIC_ENDS = frozenset(p[-1] for p in PROCLITICS if p)
 # Word-initial stems: every number word starts with one (tested), so these find all candidates.
 _STEMS = (
     "صفر", "واحد", "اثن", "اتن", "ثنت", "ثلاث", "تلات", "تلت", "اربع", "خمس", "ست", "سطاشر", "سبع",
@@ -62,8 +64,12 @@ _STEMS = (
 )
 # One Aho-Corasick pass finds every stem; the digit stems find digit runs (normalised text has
 # ASCII digits only).
+# A run of up to three digits is one hit (longer runs are several hits in a row), so the scan
+# loop sees fewer hits; the DFA keeps the scan as fast with the thousand extra patterns.
 _STEM_SCAN = ahocorasick_rs.AhoCorasick(
-    list(_STEMS) + list("0123456789"), matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST
+    list(_STEMS) + ["".join(p) for n in (1, 2, 3) for p in itertools.product("0123456789", repeat=n)],
+    matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST,
+    implementation=ahocorasick_rs.Implementation.DFA,
 )
 # The words a number expression or an ordinal can start with: a word candidate whose letters are
 # none of these reads as nothing (``numwords.tokenize`` looks up the same tables), so it is dropped
@@ -182,15 +188,17 @@ _SCALE_WORDS = sorted((w for w, t in numwords.WORD_TYPES.items() if t == "scale"
 _SCALE_SET = frozenset(_SCALE_WORDS)
 # Digits, then the space and the word after them; a separator or a decimal point ("40,000",
 # "1.5") leaves it to the full DIGITS.
-_DIGITS_HEAD_RE = regex.compile(r"(\d++)(?![.,]\d)(\s*+)([^\W\d_]*+)")
-_DIGITS_FULL_HEAD_RE = regex.compile(rf"({numwords.DIGITS})(\s*+)([^\W\d_]*+)")
+_DIGITS_HEAD_RE = regex.compile(r"(\d++)(?![.,]\d)(\s*+)([^\W\d_]*+)(\s*+,?\s*+)([^\W\d_]*+)")
+_DIGITS_FULL_HEAD_RE = regex.compile(rf"({numwords.DIGITS})(\s*+)([^\W\d_]*+)(\s*+,?\s*+)([^\W\d_]*+)")
+# The space and word after a position, and the word after that (past a comma: "شخصا، على الاقل").
 _WORD_AFTER_RE = regex.compile(r"(\s*+)([^\W\d_]*+)")
+_WORDS_AFTER_RE = regex.compile(r"(\s*+)([^\W\d_]*+)(\s*+,?\s*+)([^\W\d_]*+)")
 _ADD_RE = regex.compile(r"\s*و\s*(?P<add>\d+(?:\.\d+)?)(?!\d)(?!\s*(?:\L<scales>)(?!\w))", scales=_SCALE_WORDS)
 # The qualifiers before of several words by their last word, longest first; and every word a
 # qualifier before can end with (a single word may carry a proclitic: "ونحو", "للاكثر من").
-_QB_ENDING_IN: dict[str, list[str]] = {}
+_QB_ENDING_IN: dict[str, tuple[str, ...]] = {}
 for _q in sorted((q for q in _QUALIFIERS_BEFORE if " " in q), key=len, reverse=True):
-    _QB_ENDING_IN.setdefault(_q.rsplit(" ", 1)[1], []).append(_q)
+    _QB_ENDING_IN[_q.rsplit(" ", 1)[1]] = (*_QB_ENDING_IN.get(_q.rsplit(" ", 1)[1], ()), _q)
 _QB_LAST_WORDS = frozenset(_QB_ENDING_IN) | frozenset(
     c + q for c in ("", "و", "ف", "ب", "ل", "لل") for q in _QUALIFIERS_BEFORE if " " not in q
 )
@@ -214,25 +222,26 @@ _TAIL_RE = regex.compile(
     qa=sorted(_QUALIFIERS_AFTER, key=len, reverse=True),
     qn=_QUALS_AFTER_NOUN,
 )
-# The first words of the alternatives other than "nx": months (and "من"/"شهر" before them),
-# qualifiers after the number, range words, the year suffixes, "ونصف", "في/ب المئة"
-# ("فاصل..." is tested apart: "point" has no word boundary).
-_TAIL_WORDS = (
-    frozenset(m.split()[0] for m in _MONTH_NAMES) | {"من", "شهر"}
-    | frozenset(q.split(" ")[0] for q in _QUALIFIERS_AFTER)
-    | {"الي", "او", "حتي", "لغاية", "و", "م", "ه", "ونصف", "وربع", "ب", "في"}
-    | frozenset(p + "ال" + h for p in ("في", "ب") for h in ("مئة", "مائة", "مية", "ميه", "مئه", "مائه"))
-)
-_TAIL_CHARS = frozenset(":/-–,")  # and "%", read in Python
-# The words "month" starts with, and those of "rng" (other than "او" and "و", which start "qa").
+# The words after a number that may start a month ("7 اكتوبر", "من شهر ..."), a percent ("في
+# المئة"), a qualifier after the number ("علي الاقل") or a range ("الى 20"; "او" and "و" start
+# qualifiers too). Python reads the word after a number; the regexes run only after these.
 _MONTH_WORDS = frozenset(m.split()[0] for m in _MONTH_NAMES) | {"من", "شهر"}
+_PCT_WORDS = frozenset({"في", "ب"}) | frozenset(
+    p + "ال" + h for p in ("في", "ب") for h in ("مئة", "مائة", "مية", "ميه", "مئه", "مائه")
+)
+_QA_FIRST_WORDS = frozenset(q.split(" ")[0] for q in _QUALIFIERS_AFTER)
+_RANGE_WORDS = frozenset({"الي", "حتي", "لغاية"})
+# The first words of _TAIL_RE's alternatives other than "nx" (also the year suffixes and "ونصف";
+# "فاصل..." is tested apart: "point" has no word boundary), and the other characters they start
+# with ("%" is read in Python).
+_TAIL_WORDS = _MONTH_WORDS | _PCT_WORDS | _QA_FIRST_WORDS | _RANGE_WORDS | {"او", "و", "م", "ه", "ونصف", "وربع"}
+_TAIL_CHARS = frozenset(":/-–,")
 _MONTH_TAIL_RE = regex.compile(
     rf"\s*(?:من\s+)?(?:شهر\s+)?(?:{_MONTHS_RE})(?![^\W\d_])(?:\s*(?:عام\s+|سنة\s+)?\d{{4}}(?!\d))?"
 )
-_RANGE_WORDS = frozenset({"الي", "حتي", "لغاية"})
 # "nx"'s qualifier after the counted noun, on its own; it runs only where a qualifier starts.
 _QUAL_NOUN_RE = regex.compile(r"\s*,?\s*(?P<qnw>\L<qn>)(?![^\W\d_])(?!\s*من(?![^\W\d_]))", qn=_QUALS_AFTER_NOUN)
-_QN_STARTS = tuple(_QUALS_AFTER_NOUN)
+_QN_FIRST_WORDS = frozenset(q.split(" ")[0] for q in _QUALS_AFTER_NOUN)
 
 
 class _CharClass(dict):  # type: ignore[type-arg]
@@ -363,10 +372,12 @@ def _qualifier_before(text: str, pos: int, pw: str, pw_end: int) -> tuple[str | 
     """
     if not pw or not (_IS_SPACE[text[pos - 1]] or (text[pos - 2:pos] == "ال" and _IS_SPACE[text[pos - 3]])):
         return None, 0
-    for q in _QB_ENDING_IN.get(pw, ()):  # several words, longest first: "ما لا يقل عن"
-        q_start = pw_end - len(q)
-        if q_start >= 0 and text[q_start:pw_end] == q and _word_initial(text, q_start):
-            return q, q_start
+    several = _QB_ENDING_IN.get(pw, ())
+    if several and text.endswith(several, 0, pw_end):
+        for q in several:  # longest first: "ما لا يقل عن"
+            q_start = pw_end - len(q)
+            if q_start >= 0 and text[q_start:pw_end] == q and _word_initial(text, q_start):
+                return q, q_start
     if pw in _QUALIFIERS_BEFORE:
         return pw, pw_end - len(pw)
     if pw[0] in "وفبل" and pw[1:] in _QUALIFIERS_BEFORE:
@@ -376,24 +387,11 @@ def _qualifier_before(text: str, pos: int, pw: str, pw_end: int) -> tuple[str | 
     return None, 0
 
 
-def _qualifier_after_noun(text: str, w_end: int) -> regex.Match[str] | None:
-    """"nx"'s qualifier after the counted noun ending at ``w_end`` ("20 شخصا على الاقل")."""
-    n = len(text)
-    if w_end == n:
-        return None
-    c = text[w_end]
-    if c == " " and w_end + 1 < n and not _IS_SPACE[text[w_end + 1]] and text[w_end + 1] != ",":
-        maybe = text.startswith(_QN_STARTS, w_end + 1)  # one space: the qualifier would start there
-    else:
-        maybe = _IS_SPACE[c] or c == ","
-    return _QUAL_NOUN_RE.match(text, w_end) if maybe else None
-
-
 _Tail = tuple[str | None, str, int, str | None, str | None]  # group, its text, end, nxw, qnw
 
 
-def _tail(text: str, t: int, space: str, word: str) -> _Tail:
-    """What follows a digit number (or its scale word) at ``t``, where ``space`` and ``word`` come next."""
+def _tail(text: str, t: int, space: str, word: str, word2: str) -> _Tail:
+    """What follows a digit number (or its scale word) at ``t``: ``space``, ``word``, then ``word2``."""
     n = len(text)
     if not word:
         k = t + len(space)
@@ -417,7 +415,7 @@ def _tail(text: str, t: int, space: str, word: str) -> _Tail:
         return _tail_regex(text, t)
     if not space:  # glued ("20شخصا"): "nx" needs a space
         return None, "", t, None, None
-    if (qm := _qualifier_after_noun(text, w_end)) is not None:
+    if word2 in _QN_FIRST_WORDS and (qm := _QUAL_NOUN_RE.match(text, w_end)) is not None:
         return "nx", "", qm.end(), word, qm.group("qnw")
     return "nx", "", w_end, word, None
 
@@ -435,7 +433,7 @@ def _read_digits(text: str, pos: int) -> _Digits | None:
     head = _DIGITS_HEAD_RE.match(text, pos) or _DIGITS_FULL_HEAD_RE.match(text, pos)
     if head is None:
         return None
-    d, space, word = head.groups()
+    d, space, word, _, word2 = head.groups()
     d_end = pos + len(d)
     pw, pw_end = _word_before(text, pos)
     q, q_start = _qualifier_before(text, pos, pw, pw_end) if pw in _QB_LAST_WORDS else (None, 0)
@@ -444,12 +442,15 @@ def _read_digits(text: str, pos: int) -> _Digits | None:
     if word in _SCALE_SET:
         sc = word
         t = sc_end = d_end + len(space) + len(word)
-        space, word = _WORD_AFTER_RE.match(text, t).groups()  # type: ignore[union-attr]  # always matches
+        space, word, _, word2 = _WORDS_AFTER_RE.match(text, t).groups()  # type: ignore[union-attr]  # always matches
         if word == "و" and (am := _ADD_RE.match(text, t)) is not None:
             add, t = am.group("add"), am.end()
             add_end = t
-            space, word = _WORD_AFTER_RE.match(text, t).groups()  # type: ignore[union-attr]
-    group, group_text, end, nxw, qnw = _tail(text, t, space, word)
+            space, word, _, word2 = _WORDS_AFTER_RE.match(text, t).groups()  # type: ignore[union-attr]
+    if space and word and word not in _TAIL_WORDS and not word.startswith("فاصل") and word2 not in _QN_FIRST_WORDS:
+        # the common case, what _tail would find: "nx", no qualifier after the noun ("50 شخصا")
+        return _Digits(d, d_end, q, q_start, pw, sc, sc_end, add, add_end, "nx", "", t + len(space) + len(word), word, None)
+    group, group_text, end, nxw, qnw = _tail(text, t, space, word, word2)
     if group is None:
         group = "add" if add is not None else "sc" if sc is not None else "d"
     return _Digits(d, d_end, q, q_start, pw, sc, sc_end, add, add_end, group, group_text, end, nxw, qnw)
@@ -591,7 +592,7 @@ def _candidates(text: str) -> list[tuple[int, int, bool]]:
     last_digit_end = -1
     rejected_end = -2  # end of the last digit run that was inside a word ("ad_4"); -2: none yet
     for _, i, end in _STEM_SCAN.find_matches_as_indexes(text):
-        if end - i == 1 and text[i].isdigit():  # a digit: only the first of a run counts
+        if "0" <= text[i] <= "9":  # digits: only the first hit of a run counts
             if i == last_digit_end:
                 last_digit_end = end
                 if rejected_end == i:
@@ -603,15 +604,21 @@ def _candidates(text: str) -> list[tuple[int, int, bool]]:
                 continue
             if i > 0 and text[i - 1] == "." and not (i > 1 and text[i - 2].isdigit()):
                 i -= 1  # ".77"
-            ws = _word_start(text, i)
+            # no letter (nor "_") before: the word starts here (what _word_start finds, sooner)
+            ws = i if i == 0 or (not (c := text[i - 1]).isalpha() and c != "_") else _word_start(text, i)
             if ws is None:
                 rejected_end = end
                 continue
             found.append((ws, i, True))
         else:
+            if i > 0 and text[i - 1] not in _PROCLITIC_ENDS and text[i - 1].isalpha():
+                continue  # inside a word ("مستشفى"): no proclitic ends with that letter
             word = _LETTERS_RE.match(text, i).group()  # type: ignore[union-attr]  # a stem is letters
             reads = word in _FIRST_WORDS
-            if (reads or word in _ORDINALS) and (ws := _word_start(text, i)) is not None:
+            if not reads and word not in _ORDINALS:
+                continue
+            ws = i if i == 0 or (not (c := text[i - 1]).isalpha() and c != "_") else _word_start(text, i)
+            if ws is not None:
                 found.append((ws, i, reads))
     return found
 
@@ -644,7 +651,7 @@ def _read_lone_digits(text: str, pos: int) -> _Read | None:
     head = _DIGITS_HEAD_RE.match(text, pos) or _DIGITS_FULL_HEAD_RE.match(text, pos)
     if head is None:
         return None
-    d, _, word = head.groups()
+    d, _, word, _, _ = head.groups()
     if word in _JOINS_DIGITS or word.startswith("و"):
         return None
     return _Read(numwords.parse_digits(d, False), pos + len(d), None, 0.0)
@@ -718,29 +725,39 @@ def _clitic_free(word: str) -> str:
     return word
 
 
-def _classify(text: str, ws: int, start: int, end: int, value: float, before: _Before) -> tuple[NumberKind, int]:
-    """The kind of the expression [start, end) and its end (dates and times extend it)."""
+def _classify(
+    text: str, ws: int, start: int, end: int, value: float, before: _Before, after: tuple[str, str] | None = None
+) -> tuple[NumberKind, int]:
+    """The kind of the expression [start, end) and its end (dates and times extend it).
+
+    Each regex after the number runs only where the character or the word after it could start
+    a match: one small regex reads that word (``after``, the space and word, if the caller has
+    them), where the checks ran one regex each.
+    """
     raw = text[start:end]
     first = raw[0]
     prefix = text[ws:start]
+    space, word = after or _WORD_AFTER_RE.match(text, end).groups()  # type: ignore[union-attr]  # always matches
     if first.isdigit():
-        if (m := _TIME_AFTER_RE.match(text, end)) and _valid_time(raw, m.group()):
+        c = text[end:end + 1]
+        if c == ":" and (m := _TIME_AFTER_RE.match(text, end)) and _valid_time(raw, m.group()):
             return "time", m.end()
-        if (m := _SLASH_DATE_RE.match(text, end)) and _valid_date(raw, m.group()):
+        if c in ("/", "-") and (m := _SLASH_DATE_RE.match(text, end)) and _valid_date(raw, m.group()):
             return "date", m.end()
-    if m := _PERCENT_AFTER_RE.match(text, end):
+    k = end + len(space)
+    if (word in _PCT_WORDS or text[k:k + 1] == "%") and (m := _PERCENT_AFTER_RE.match(text, end)):
         return "percent", m.end()
-    if value == int(value) and 1 <= value <= 31 and (m := _DATE_AFTER_RE.match(text, end)):
+    if value == int(value) and 1 <= value <= 31 and word in _MONTH_WORDS and (m := _DATE_AFTER_RE.match(text, end)):
         return "date", m.end()
     last = before.last()
     if len(raw) == 4 and raw.isdigit() and 1800 <= value <= 2100:
         if last in _YEAR_WORDS or _clitic_free(last) in _YEAR_WORDS or " ".join(before.words[-2:]) in _MONTH_NAMES:
             return "year", end
-        if m := _YEAR_AFTER_RE.match(text, end):
+        if word in ("م", "ه") and (m := _YEAR_AFTER_RE.match(text, end)):
             return "year", m.end()
     if value <= 24 and last in _TIME_WORDS:
         return "time", end
-    if value <= 24 and value == int(value) and (m := _DAYPART_AFTER_RE.match(text, end)):
+    if value <= 24 and value == int(value) and word in _DAYPARTS and (m := _DAYPART_AFTER_RE.match(text, end)):
         return "time", m.end()
     if "ال" in prefix or prefix.endswith("لل"):
         if raw == "اثنين":
@@ -774,15 +791,19 @@ def _ordinal(text: str, ws: int, pos: int) -> RawNumber | None:
         return None
     value = _ORDINALS[om.group("w")] + (10 if om.group("teen") else 0)
     end = om.end()
-    if not om.group("teen") and (tm := _ORDINAL_TEN_RE.match(text, end)):
+    after = _WORD_AFTER_RE.match(text, end).group(2)  # type: ignore[union-attr]  # always matches
+    if not om.group("teen") and after[:1] == "و" and (tm := _ORDINAL_TEN_RE.match(text, end)):
         value += numwords.TENS[tm.group("ten")]  # "الثاني والستين"
         end = tm.end()
         if hm := _ORDINAL_HUNDRED_RE.match(text, end):
             value += numwords.HUNDREDS[hm.group("h")]  # "... بعد المئتين"
             end = hm.end()
+        after = _WORD_AFTER_RE.match(text, end).group(2)  # type: ignore[union-attr]
     kind: NumberKind = "ordinal"
     # "الساعة السابعة", "العاشرة صباحا": an hour told by its ordinal
-    dm = _DAYPART_AFTER_RE.match(text, end)
+    dm = None
+    if value <= 12 and after in _DAYPARTS:
+        dm = _DAYPART_AFTER_RE.match(text, end)
     if value <= 12 and (prev in _TIME_WORDS or dm is not None):
         kind = "time"
         end = dm.end() if dm is not None else end
@@ -825,6 +846,9 @@ def scan(text: str) -> list[RawNumber]:
         high: float | None = vague[1] if vague else None
         before = _Before.at(text, ws)
         qual = before.qualifier() if ws == pos or prefix == "ال" else None
+        # the space and words after the number: the regexes below run only where these allow
+        after_at = end
+        space, after, _, after2 = _WORDS_AFTER_RE.match(text, end).groups()  # type: ignore[union-attr]
         if qual is not None:
             q = _QUALIFIERS_BEFORE[qual[0]]
             rng = None
@@ -842,20 +866,27 @@ def scan(text: str) -> list[RawNumber]:
             if q not in ("between", "from") and vague is None:
                 qualifier = "range" if rng is not None else q  # type: ignore[assignment]
                 start = qual[1]
-        elif vague is None and (sm := _RANGE_SEP_RE[None].match(text, end)):
+        elif (
+            vague is None and ((space and after in ("الي", "او")) or text[end:end + 1] in ("-", "–"))
+            and (sm := _RANGE_SEP_RE[None].match(text, end))
+        ):
             # "10 الى 15", "ثلاثة او اربعة" (unless a rise: "ارتفع ... 40 الى 45").
             window = text[max(0, start - 60):start]
             rng = _read(text, sm.end()) if not any(stem in window for stem in _RISE_STEMS) else None
             if rng is not None and rng.vague is None and rng.value > value:
                 value = _range_low(got, rng)
                 high, end, qualifier = rng.value, rng.end, "range"
+        if end != after_at:  # a range read on
+            after_at = end
+            space, after, _, after2 = _WORDS_AFTER_RE.match(text, end).groups()  # type: ignore[union-attr]
         if qualifier == "exact":
-            if am := _QUAL_AFTER_RE.match(text, end):
+            k = end + len(space)
+            if (after in _QA_FIRST_WORDS or text[k:k + 1] in (",", "،")) and (am := _QUAL_AFTER_RE.match(text, end)):
                 qualifier = _QUALIFIERS_AFTER[am.group("q")]
                 end = am.end()
-            elif am := _QUAL_AFTER_NOUN_RE.match(text, end):
+            elif space and after2 in _QN_FIRST_WORDS and (am := _QUAL_AFTER_NOUN_RE.match(text, end)):
                 qualifier = _QUALIFIERS_AFTER[am.group("q")]  # the span stays on the number
-        kind, end = _classify(text, ws, pos, end, value, before)
+        kind, end = _classify(text, ws, pos, end, value, before, (space, after) if end == after_at else None)
         if kind in ("date", "time") and qualifier != "exact":
             qualifier, high = "exact", None
         quantity = _quantity(value, qualifier, high)

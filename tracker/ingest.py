@@ -46,6 +46,10 @@ COMMIT_SECONDS = 5.0
 READER_GAP = 0.4  # seconds the file stays free between two commits that follow each other
 CHUNK = 64  # articles per task a worker prepares: several per commit, so workers keep busy
 IN_FLIGHT = 8  # chunks per worker submitted ahead of the writer (the input is read that far ahead)
+# The input's last chunks go to the workers in pieces this small: a worker that finishes its last
+# full chunk would otherwise idle until the other finishes its own (~0.15 s of 64 articles, of a
+# few seconds' run on a small input)
+TAIL_CHUNK = 8
 READ_CHUNK = 1024  # reextract: stored articles read per query
 
 
@@ -174,27 +178,84 @@ def _prepare_in_worker(jobs: list[tuple[Article, str]]) -> Chunk:
     return prepare_chunk(jobs, _worker_extractor)
 
 
+def _warm_up() -> None:
+    """What every process preparing batches would load on its first chunk, loaded here before the
+    fork: building an Arrow array from Python values imports pandas (~0.3 s), which each worker
+    and then the writer thread did again."""
+    import pyarrow as pa
+
+    pa.array([0])
+
+
 @contextmanager
-def _worker_pool(workers: int, extractor: Callable[[], Extractor], factory: Callable[[], Extractor]) -> Iterator[Any]:
+def _worker_pool(workers: int, extractor: Callable[[], Extractor], factory: Callable[[], Extractor],
+                 before_fork: Callable[[], None] | None = None) -> Iterator[Any]:
     """A pool of ``workers`` processes that prepare articles, or None to prepare them here.
 
     Forked where the platform allows: the rules are loaded once, here, and the workers inherit
     them (loading them in each worker instead cost as much CPU again, seconds, on a machine whose
     cores the workers need; the compiled rules take ~20 MB). Callers create the pool before they
-    open DuckDB or start a progress bar, so no thread of theirs is copied mid-flight. Elsewhere
-    the workers are spawned and build their own extractor from ``factory``.
+    open DuckDB or start a progress bar, so no thread of theirs is copied mid-flight;
+    ``before_fork`` is called (with a pool) just before the workers start: where a caller joins
+    the thread it ran beside the loading of the rules. Elsewhere the workers are spawned and
+    build their own extractor from ``factory``.
     """
     global _worker_extractor
     if workers <= 1:
+        if before_fork is not None:
+            before_fork()
         yield None
         return
     if "fork" in multiprocessing.get_all_start_methods():
         _worker_extractor = extractor()
+        _warm_up()
         ctx, initargs = multiprocessing.get_context("fork"), (None,)
     else:
         ctx, initargs = multiprocessing.get_context("spawn"), (factory,)
+    if before_fork is not None:
+        before_fork()
     with ctx.Pool(workers, initializer=_init_worker, initargs=initargs) as pool:
         yield pool
+
+
+class _Background:
+    """``call(*args)`` in a thread of its own, started at once (no thread without a call);
+    ``result()`` waits for its value or raises its error. Leaving the ``with`` block waits for
+    it, unless by an exception: a Ctrl-C is not held up by a connect waiting for a lock (the
+    thread, a daemon, ends by itself)."""
+
+    def __init__(self, call: Callable[..., Any] | None, *args: Any):
+        self.call = call
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if call is not None:
+            self._thread = threading.Thread(target=self._run, args=args, name="tracker-background", daemon=True)
+            self._thread.start()
+
+    def _run(self, *args: Any) -> None:
+        assert self.call is not None
+        try:
+            self._value = self.call(*args)
+        except BaseException as exc:  # noqa: BLE001 - raised by result(), in the caller's thread
+            self._error = exc
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def result(self) -> Any:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def __enter__(self) -> _Background:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:
+            self.join()
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -207,16 +268,28 @@ def _prepared_chunks(jobs: Iterable[tuple[Article, str]], pool: Any, size: int, 
                      extractor: Callable[[], Extractor]) -> Iterator[Chunk]:
     """Prepared chunks of ``size`` articles in input order. With a pool, up to ``IN_FLIGHT`` chunks
     per worker are being prepared while the caller stores earlier ones, so the workers keep busy
-    through a commit; the input is read only that far ahead (bounded memory)."""
+    through a commit; the input is read only that far ahead (bounded memory). The last
+    ``workers`` chunks of the input are sent in pieces of ``TAIL_CHUNK`` articles, so the
+    workers finish together."""
     if pool is None:
         for chunk in _chunks(jobs, size):
             yield prepare_chunk(chunk, extractor())
         return
     pending: deque[Any] = deque()
-    for chunk in _chunks(jobs, size):
+    held: deque[list[tuple[Article, str]]] = deque()  # read, not sent: maybe the input's last
+
+    def send(chunk: list[tuple[Article, str]]) -> Iterator[Chunk]:
         pending.append(pool.apply_async(_prepare_in_worker, (chunk,)))
         while pending and (len(pending) >= IN_FLIGHT * workers or pending[0].ready()):
             yield pending.popleft().get()
+
+    for chunk in _chunks(jobs, size):
+        held.append(chunk)
+        if len(held) > workers:
+            yield from send(held.popleft())
+    tail = [job for chunk in held for job in chunk]
+    for piece in _chunks(tail, min(TAIL_CHUNK, size)):
+        yield from send(piece)
     while pending:
         yield pending.popleft().get()
 
@@ -428,9 +501,13 @@ def ingest(paths: Iterable[str], db: str | Path = store.DEFAULT_DB, *, workers: 
     # article_id -> (store.hash_key of its record hash, where it was read) for every record read in
     # this run, and the same keys of the stored articles: ~100-300 bytes an article
     seen: dict[str, tuple[int, str | None]] = {}
-    with _worker_pool(workers, extractor, extractor_factory) as pool:  # first: see _worker_pool
+    # With workers, the stored keys are read (creating the database if need be: ~0.15 s) beside
+    # the loading of the rules, DuckDB working without the GIL, and not while the workers wait
+    # for their first articles; the thread ends before they are forked.
+    keys = _Background(store.record_keys, db) if workers > 1 else _Background(None)
+    with keys, _worker_pool(workers, extractor, extractor_factory, before_fork=keys.join) as pool:  # see _worker_pool
         out = _Reporter(report, show_progress)
-        stored = store.record_keys(db)
+        stored = keys.result() if keys.call is not None else store.record_keys(db)
 
         tally: Counter[str] = Counter()  # skipped records, handed to the writer with each commit
 

@@ -311,23 +311,12 @@ def _article_ordinal(text: str, ws: int, pos: int) -> bool:
     return False
 
 
-class _Digits(NamedTuple):
-    """A digit number as _FAST_RE read it: its groups and where they end."""
-
-    d: str
-    d_end: int
-    q: str | None  # qualifier before, from q_start
-    q_start: int
-    pw: str  # the word before
-    sc: str | None  # scale word
-    sc_end: int
-    add: str | None  # "3 آلاف و577"
-    add_end: int
-    group: str  # the alternative of _TAIL_RE that matched; else the last group read ("d", "sc", "add")
-    group_text: str  # for "date", "time" and "qa"
-    end: int  # of the whole match
-    nxw: str | None  # "nx": the next word and the qualifier after it
-    qnw: str | None
+# A digit number as _FAST_RE read it, a plain tuple (a NamedTuple cost more to build than the
+# rest of the common case): digits and their end; the qualifier before and its start; the word
+# before; the scale word and its end; the addend ("3 آلاف و577") and its end; the alternative of
+# _TAIL_RE that matched, else the last group read ("d", "sc", "add"), and its text for "date",
+# "time" and "qa"; the end of the whole match; for "nx", the next word and the qualifier after it.
+_Digits = tuple[str, int, str | None, int, str, str | None, int, str | None, int, str, str, int, str | None, str | None]
 
 
 def _word_before(text: str, pos: int) -> tuple[str, int]:
@@ -449,11 +438,11 @@ def _read_digits(text: str, pos: int) -> _Digits | None:
             space, word, _, word2 = _WORDS_AFTER_RE.match(text, t).groups()  # type: ignore[union-attr]
     if space and word and word not in _TAIL_WORDS and not word.startswith("فاصل") and word2 not in _QN_FIRST_WORDS:
         # the common case, what _tail would find: "nx", no qualifier after the noun ("50 شخصا")
-        return _Digits(d, d_end, q, q_start, pw, sc, sc_end, add, add_end, "nx", "", t + len(space) + len(word), word, None)
+        return (d, d_end, q, q_start, pw, sc, sc_end, add, add_end, "nx", "", t + len(space) + len(word), word, None)
     group, group_text, end, nxw, qnw = _tail(text, t, space, word, word2)
     if group is None:
         group = "add" if add is not None else "sc" if sc is not None else "d"
-    return _Digits(d, d_end, q, q_start, pw, sc, sc_end, add, add_end, group, group_text, end, nxw, qnw)
+    return (d, d_end, q, q_start, pw, sc, sc_end, add, add_end, group, group_text, end, nxw, qnw)
 
 
 def _fast(text: str, ws: int, pos: int) -> RawNumber | None:
@@ -463,7 +452,7 @@ def _fast(text: str, ws: int, pos: int) -> RawNumber | None:
         return None
     d, d_end, q, q_start, pw, sc, sc_end, add, add_end, group, group_text, m_end, nxw, qnw = m
     if group == "nx" and qnw is None and q is None and sc is None:  # the common case: "50 شخصا"
-        value = numwords.parse_digits(d, False)
+        value = float(d) if d.isdecimal() else numwords.parse_digits(d, False)  # as parse_digits reads digits
         if not math.isfinite(value):
             return RawNumber(pos, d_end, Quantity(value, value, value, "exact"), "count")
         qualifier: Qualifier = "exact"
@@ -636,10 +625,13 @@ class _Read(NamedTuple):
 # token followed by a word that is none: "50 شخصا", "اربعة اشخاص", "الاف الفلسطينيين". Those are
 # read here from the same tables (tests/test_numbers_fast.py checks the two readings agree).
 # The words the grammar joins to digits before it: a scale word ("50 الف") or a decimal point
-# word ("5 فاصلة 3"), also after "و" (so any word in "و" is left to the grammar).
+# word ("5 فاصلة 3"), also after "و" (so a word in "و" is left to the grammar, but not a lone "و"
+# before digits: "بين 962 و1005" reads 962, the grammar joins no digits to digits).
 _JOINS_DIGITS = frozenset(w for w, t in numwords.WORD_TYPES.items() if t in ("scale", "point"))
+_NO_NUMBER = _Read(0.0, 0, None, 0.0)  # _read_lone_word's answer for a word that reads as none
 _WORD_HEAD_RE = regex.compile(r"([^\W\d_]++)(\s*+)([^\W\d_]*+)")  # a word, then the next one
-# Words the grammar reads alone as one token (not "احد", "نصف", "فاصلة": those need context).
+# Words the grammar reads alone as one token (not "احد", "نصف", "فاصلة": those need context;
+# but "احد" with neither "عشر" nor "و" after it is no number: "احد الاسري").
 _LONE_WORDS = frozenset(
     w for w, t in numwords.WORD_TYPES.items()
     if t != "point" and w not in numwords._ONE_HEADS and w not in numwords.FRACTIONS
@@ -651,8 +643,8 @@ def _read_lone_digits(text: str, pos: int) -> _Read | None:
     head = _DIGITS_HEAD_RE.match(text, pos) or _DIGITS_FULL_HEAD_RE.match(text, pos)
     if head is None:
         return None
-    d, _, word, _, _ = head.groups()
-    if word in _JOINS_DIGITS or word.startswith("و"):
+    d, _, word, _, after = head.groups()
+    if word in _JOINS_DIGITS or (word.startswith("و") and (word != "و" or after)):
         return None
     return _Read(numwords.parse_digits(d, False), pos + len(d), None, 0.0)
 
@@ -661,12 +653,15 @@ def _read_lone_word(text: str, pos: int) -> _Read | None:
     """A number word at ``pos`` that no number token follows ("اربعة اشخاص"), without tokenizing.
 
     The next word must be no number word and not start with "و" (which could join one); digits
-    or anything else after the word end the expression as well. None: ask the grammar.
+    or anything else after the word end the expression as well. None: ask the grammar;
+    _NO_NUMBER: the grammar reads no number here.
     """
     head = _WORD_HEAD_RE.match(text, pos)
     if head is None:
         return None
     word, _, after = head.groups()
+    if word in numwords._ONE_HEADS and after not in numwords._TEEN_TAILS and after[:1] != "و":
+        return _NO_NUMBER  # "احد الاسري": one only in "احد عشر", "احد وعشرون"
     if word not in _LONE_WORDS or (after and (after in _FIRST_WORDS or after[0] == "و")):
         return None
     end = pos + len(word)
@@ -689,7 +684,7 @@ def _read(text: str, pos: int) -> _Read | None:
         c = text[pos]
         lone = _read_lone_digits(text, pos) if "0" <= c <= "9" else _read_lone_word(text, pos) if c.isalpha() else None
         if lone is not None:
-            return lone
+            return None if lone is _NO_NUMBER else lone
     return _read_tokens(text, pos)
 
 

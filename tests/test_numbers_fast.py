@@ -266,6 +266,56 @@ def test_read_shortcuts_generated() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# _ordinal against the regex it replaced
+# ---------------------------------------------------------------------------------------------
+
+ORDINAL_RE = regex.compile(r"(?P<w>\L<ords>)(?:\s+(?P<teen>عشر[ةه]?))?(?!\w)", ords=list(numbers._ORDINALS))
+
+
+def _reference_ordinal(text: str, ws: int, pos: int) -> numbers.RawNumber | None:
+    om = ORDINAL_RE.match(text, pos)
+    if om is None:
+        return None
+    prev = numbers._prev_word(text, ws)
+    if prev in numbers._NOT_ORDINAL_AFTER:
+        return None
+    value = numbers._ORDINALS[om.group("w")] + (10 if om.group("teen") else 0)
+    end = om.end()
+    if not om.group("teen") and (tm := numbers._ORDINAL_TEN_RE.match(text, end)):
+        value += numwords.TENS[tm.group("ten")]
+        end = tm.end()
+        if hm := numbers._ORDINAL_HUNDRED_RE.match(text, end):
+            value += numwords.HUNDREDS[hm.group("h")]
+            end = hm.end()
+    kind = "ordinal"
+    dm = numbers._DAYPART_AFTER_RE.match(text, end)
+    if value <= 12 and (prev in numbers._TIME_WORDS or dm is not None):
+        kind = "time"
+        end = dm.end() if dm is not None else end
+    return numbers.RawNumber(pos, end, numbers.Quantity.of(value), kind)  # type: ignore[arg-type]
+
+
+ORDINAL_CASES = [
+    "الثاني", "الثاني عشر", "الثانية عشرة", "الثاني عشره", "الثاني  عشر", "الثاني\nعشر", "الثاني عشرات", "الثاني عشر5",
+    "الثاني عشر_", "الثاني5", "الثاني_", "ثاني" + "\u064b", "الحادي والعشرين", "الحادي و العشرين", "الثاني والستين بعد المئتين",
+    "العاشرة صباحا", "الساعة السابعة", "الساعة الحادية عشرة", "السابع عشر مساء", "تشرين الاول", "كانون الثاني", "ال ثاني",
+    "الاول", "اولي", "الثالث عشر صباحا", "الرابع,", "الخامس.", "السادس\x1c", "السابع عشرة5",
+]
+
+
+def test_ordinal_matches_the_regex() -> None:
+    texts = ORDINAL_CASES + [" ".join(random.Random(i).choices(ORDINAL_CASES + ["قتل", "في", "و"], k=4)) for i in range(300)]
+    checked = 0
+    for text in texts:
+        for pos in range(len(text)):
+            if pos == 0 or not text[pos - 1].isalpha():
+                for ws in {pos, max(0, pos - 2)}:
+                    assert numbers._ordinal(text, ws, pos) == _reference_ordinal(text, ws, pos), (text, ws, pos)
+                    checked += 1
+    assert checked > 1000
+
+
+# ---------------------------------------------------------------------------------------------
 # the character classes the Python reading relies on
 # ---------------------------------------------------------------------------------------------
 

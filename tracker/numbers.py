@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Literal, NamedTuple
+from typing import Iterator, Literal, NamedTuple
 
 import ahocorasick_rs
 import regex
@@ -91,7 +91,6 @@ _ORDINALS = {
     "خامس": 5, "خامسة": 5, "سادس": 6, "سادسة": 6, "سابع": 7, "سابعة": 7, "ثامن": 8, "ثامنة": 8,
     "تاسع": 9, "تاسعة": 9, "عاشر": 10, "عاشرة": 10, "حادي": 1, "حادية": 1,
 }
-_ORDINAL_RE = regex.compile(r"(?P<w>\L<ords>)(?:\s+(?P<teen>عشر[ةه]?))?(?!\w)", ords=list(_ORDINALS))
 # Compound ordinals: "الحادي والعشرين" (21st), "الثاني والستين بعد المئتين" (262nd).
 _ORDINAL_TEN_RE = regex.compile(r"\s*و\s*(?:ال)?(?P<ten>\L<tens>)(?!\w)", tens=list(numwords.TENS))
 _ORDINAL_HUNDRED_RE = regex.compile(r"\s+بعد\s+(?:ال)?(?P<h>\L<hs>)(?!\w)", hs=list(numwords.HUNDREDS))
@@ -265,6 +264,7 @@ class _CharClass(dict):  # type: ignore[type-arg]
 
 _IS_LETTER = _CharClass(r"[^\W\d_]")
 _IS_SPACE = _CharClass(r"\s")
+_IS_DIGIT = _CharClass(r"\d")
 
 
 def _valid_date(first: str, rest: str) -> bool:
@@ -571,13 +571,12 @@ def _word_start(text: str, i: int) -> int | None:
     return j if text[j:i] in PROCLITICS else None
 
 
-def _candidates(text: str) -> list[tuple[int, int, bool]]:
-    """(word start, number start, reads) where a number may begin, in text order.
+def _candidates(text: str) -> Iterator[tuple[int, int]]:
+    """(word start, number start) where a number may begin, in text order.
 
-    ``reads`` is False for a word only an ordinal starts with ("الثاني"): the token grammar would
-    find no number there.
+    Stem hits come as (-1, stem start): whether a number word starts there (``_word_candidate``)
+    is left to the caller, which skips the hits inside a number already read ("40 الف").
     """
-    found: list[tuple[int, int, bool]] = []
     last_digit_end = -1
     rejected_end = -2  # end of the last digit run that was inside a word ("ad_4"); -2: none yet
     for _, i, end in _STEM_SCAN.find_matches_as_indexes(text):
@@ -598,18 +597,23 @@ def _candidates(text: str) -> list[tuple[int, int, bool]]:
             if ws is None:
                 rejected_end = end
                 continue
-            found.append((ws, i, True))
-        else:
-            if i > 0 and text[i - 1] not in _PROCLITIC_ENDS and text[i - 1].isalpha():
-                continue  # inside a word ("مستشفى"): no proclitic ends with that letter
-            word = _LETTERS_RE.match(text, i).group()  # type: ignore[union-attr]  # a stem is letters
-            reads = word in _FIRST_WORDS
-            if not reads and word not in _ORDINALS:
-                continue
-            ws = i if i == 0 or (not (c := text[i - 1]).isalpha() and c != "_") else _word_start(text, i)
-            if ws is not None:
-                found.append((ws, i, reads))
-    return found
+            yield ws, i
+        elif i == 0 or text[i - 1] in _PROCLITIC_ENDS or not text[i - 1].isalpha():
+            yield -1, i  # (else inside a word, "مستشفى": no proclitic ends with that letter)
+
+
+def _word_candidate(text: str, i: int) -> tuple[int, bool] | None:
+    """Word start and ``reads`` for a stem at ``i`` that starts a number word or an ordinal.
+
+    ``reads`` is False for a word only an ordinal starts with ("الثاني"): the token grammar would
+    find no number there.
+    """
+    word = _LETTERS_RE.match(text, i).group()  # type: ignore[union-attr]  # a stem is letters
+    reads = word in _FIRST_WORDS
+    if not reads and word not in _ORDINALS:
+        return None
+    ws = i if i == 0 or (not (c := text[i - 1]).isalpha() and c != "_") else _word_start(text, i)
+    return None if ws is None else (ws, reads)
 
 
 class _Read(NamedTuple):
@@ -776,18 +780,36 @@ def _prev_word(text: str, ws: int) -> str:
     return words[-1] if words and ws > 0 and text[ws - 1].isspace() else ""
 
 
+_TEENS_TAIL = frozenset({"عشر", "عشرة", "عشره"})
+
+
+def _word_goes_on(text: str, i: int) -> bool:
+    """Whether ``text[i]`` is a word character (``\\w``: a letter, a digit or "_")."""
+    return i < len(text) and (_IS_LETTER[c := text[i]] or _IS_DIGIT[c] or c == "_")
+
+
 def _ordinal(text: str, ws: int, pos: int) -> RawNumber | None:
     """An ordinal word at ``pos``: "السابع", "الحادي عشر", "الحادي والعشرين", "العاشرة صباحا"."""
-    om = _ORDINAL_RE.match(text, pos)
-    if om is None:
+    # The ordinal is the whole word, "عشر" may follow ("الحادي عشر"), and no word character (\w)
+    # right after either. One small regex reads the word and the next (this was a regex of its
+    # own, and the word after it, for "و" + a ten or a part of the day, another).
+    head = _WORD_HEAD_RE.match(text, pos)
+    if head is None or (word := head.group(1)) not in _ORDINALS:
+        return None
+    space, after = head.group(2, 3)
+    end = pos + len(word)
+    after_end = end + len(space) + len(after)
+    teen = bool(space) and after in _TEENS_TAIL and not _word_goes_on(text, after_end)
+    if not teen and _word_goes_on(text, end):
         return None
     prev = _prev_word(text, ws)
     if prev in _NOT_ORDINAL_AFTER:
         return None
-    value = _ORDINALS[om.group("w")] + (10 if om.group("teen") else 0)
-    end = om.end()
-    after = _WORD_AFTER_RE.match(text, end).group(2)  # type: ignore[union-attr]  # always matches
-    if not om.group("teen") and after[:1] == "و" and (tm := _ORDINAL_TEN_RE.match(text, end)):
+    value = _ORDINALS[word] + (10 if teen else 0)
+    if teen:
+        end = after_end
+        after = _WORD_AFTER_RE.match(text, end).group(2)  # type: ignore[union-attr]  # always matches
+    if not teen and after[:1] == "و" and (tm := _ORDINAL_TEN_RE.match(text, end)):
         value += numwords.TENS[tm.group("ten")]  # "الثاني والستين"
         end = tm.end()
         if hm := _ORDINAL_HUNDRED_RE.match(text, end):
@@ -809,9 +831,14 @@ def scan(text: str) -> list[RawNumber]:
     """Every number expression in *normalised* ``text``, longest first, left to right."""
     out: list[RawNumber] = []
     last_end = 0
-    for ws, pos, reads in _candidates(text):
+    for ws, pos in _candidates(text):
         if pos < last_end:
             continue
+        reads = True
+        if ws < 0:  # a stem hit
+            if (found := _word_candidate(text, pos)) is None:
+                continue
+            ws, reads = found
         if text[pos].isdigit() and (fast := _fast(text, ws, pos)) is not None:
             if _finite(fast.quantity):
                 out.append(fast)

@@ -6,8 +6,13 @@ Each expression found is also classified (``kind``) so that rules can ignore wha
 count: ordinals, years, dates, clock times and percentages.
 
 Speed matters (every article passes through here), so the scan does not try a big regex at
-every position: candidate starts are digit runs (one fast ``\\d+`` scan) and word-initial stems
-of number words (``str.find``, which runs at memory speed); the token grammar runs only there.
+every position: candidate starts are digit runs and word-initial stems of number words, found in
+one Aho-Corasick pass; the token grammar runs only there, and most numbers do without it. A
+digit number is read in Python around a few small regexes (``_read_digits``, which agrees with
+the one big regex it replaced, kept in tests/test_numbers_fast.py); a number of one token
+("اربعة اشخاص") is read from the word tables (``_read_lone_word``). A call of the ``regex``
+module costs about as much as fifty lines of Python here, so the word after a number is read
+once and the other regexes run only where that word allows a match.
 """
 
 from __future__ import annotations
@@ -63,9 +68,9 @@ _STEMS = (
     "تاسع", "عاشر", "حادي", "احد", "نصف", "ربع", "ثلثم",
 )
 # One Aho-Corasick pass finds every stem; the digit stems find digit runs (normalised text has
-# ASCII digits only).
-# A run of up to three digits is one hit (longer runs are several hits in a row), so the scan
-# loop sees fewer hits; the DFA keeps the scan as fast with the thousand extra patterns.
+# ASCII digits only). A run of up to three digits is one hit (longer runs are several hits in a
+# row), so the loop over the hits sees fewer; the DFA keeps the pass as fast with the thousand
+# extra patterns.
 _STEM_SCAN = ahocorasick_rs.AhoCorasick(
     list(_STEMS) + ["".join(p) for n in (1, 2, 3) for p in itertools.product("0123456789", repeat=n)],
     matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST,

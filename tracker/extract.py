@@ -198,7 +198,7 @@ def claim_matches(text: str, rules: RuleSet | None = None) -> list[tuple[regex.P
     for c in _resolve(_candidates(ruleset, scanned, matches)):
         m = c.match
         searched = spans[m.rule.full_id]
-        a, b = searched[bisect_right(searched, (m.start, len(text) + 1)) - 1]
+        a, b = searched[bisect_right(searched, (m.start, len(scanned.masked) + 1)) - 1]
         out.append((m.rule.compiled, scanned.masked, m.start, b))
     return out
 

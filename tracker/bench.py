@@ -401,6 +401,7 @@ def throughput_line(t: Throughput) -> str:
 # Full extraction cannot be faster than this with these rules in this regex engine.
 FLOOR_PASS = "rules at claims (floor)"
 
+
 def measure_baseline(corpus: CorpusInfo, repeat: int) -> tuple[Throughput, list[str]]:
     """Read and decode the corpus file and scan every text with ``\\d+``: the floor of the run."""
     path = Path(corpus.path)

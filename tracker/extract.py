@@ -180,9 +180,16 @@ def extract_text(text: str, rules: RuleSet | None = None, *, rule_ids: set[str] 
     ruleset = rules if rules is not None else _default_rules()
     norm = normalize(text)
     scanned = prepare(norm.text)
-    matches, timeouts = find_matches(ruleset, scanned, rule_ids=rule_ids, timeout=timeout, prune=True)
-    winners = _resolve(_candidates(ruleset, scanned, matches))
+    winners, timeouts = _winners(ruleset, scanned, rule_ids, timeout)
     return Extraction(_build(norm, scanned, winners), timeouts)
+
+
+def _winners(ruleset: RuleSet, scanned: Scanned, rule_ids: set[str] | None = None,
+             timeout: float = DEFAULT_TIMEOUT) -> tuple[list[_Candidate], list[RuleTimeout]]:
+    """The match that wins each number (pruned search, then overlap resolution), and the rules
+    that timed out."""
+    matches, timeouts = find_matches(ruleset, scanned, rule_ids=rule_ids, timeout=timeout, prune=True)
+    return _resolve(_candidates(ruleset, scanned, matches)), timeouts
 
 
 def claim_matches(text: str, rules: RuleSet | None = None) -> list[tuple[regex.Pattern[str], str, int, int]]:
@@ -192,10 +199,10 @@ def claim_matches(text: str, rules: RuleSet | None = None) -> list[tuple[regex.P
     (``tracker bench`` times it as a floor under full extraction)."""
     ruleset = rules if rules is not None else _default_rules()
     scanned = prepare(normalize(text).text)
-    matches, _ = find_matches(ruleset, scanned, prune=True)
+    winners, _ = _winners(ruleset, scanned)
     spans = {rule.full_id: sorted(found) for rule, found in search_plan(ruleset, scanned)}
     out = []
-    for c in _resolve(_candidates(ruleset, scanned, matches)):
+    for c in winners:
         m = c.match
         searched = spans[m.rule.full_id]
         a, b = searched[bisect_right(searched, (m.start, len(scanned.masked) + 1)) - 1]
